@@ -41,11 +41,15 @@ class KeccakSponge {
 
 using Shake128 = KeccakSponge<168, 0x1F>;
 using Shake256 = KeccakSponge<136, 0x1F>;
+using Sha3_224Sponge = KeccakSponge<144, 0x06>;
 using Sha3_256Sponge = KeccakSponge<136, 0x06>;
+using Sha3_384Sponge = KeccakSponge<104, 0x06>;
 using Sha3_512Sponge = KeccakSponge<72, 0x06>;
 
 // One-shot helpers.
+void sha3_224(std::span<const std::uint8_t> in, std::span<std::uint8_t, 28> out) noexcept;
 void sha3_256(std::span<const std::uint8_t> in, std::span<std::uint8_t, 32> out) noexcept;
+void sha3_384(std::span<const std::uint8_t> in, std::span<std::uint8_t, 48> out) noexcept;
 void sha3_512(std::span<const std::uint8_t> in, std::span<std::uint8_t, 64> out) noexcept;
 void shake128(std::span<const std::uint8_t> in, std::span<std::uint8_t> out) noexcept;
 void shake256(std::span<const std::uint8_t> in, std::span<std::uint8_t> out) noexcept;

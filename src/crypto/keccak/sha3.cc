@@ -100,8 +100,22 @@ void KeccakSponge<R, D>::squeeze_blocks(std::span<std::uint8_t> out) noexcept {
 
 template class KeccakSponge<168, 0x1F>;
 template class KeccakSponge<136, 0x1F>;
+template class KeccakSponge<144, 0x06>;
 template class KeccakSponge<136, 0x06>;
+template class KeccakSponge<104, 0x06>;
 template class KeccakSponge<72, 0x06>;
+
+void sha3_224(std::span<const std::uint8_t> in, std::span<std::uint8_t, 28> out) noexcept {
+  Sha3_224Sponge h;
+  h.absorb(in);
+  h.squeeze(out);
+}
+
+void sha3_384(std::span<const std::uint8_t> in, std::span<std::uint8_t, 48> out) noexcept {
+  Sha3_384Sponge h;
+  h.absorb(in);
+  h.squeeze(out);
+}
 
 void sha3_256(std::span<const std::uint8_t> in, std::span<std::uint8_t, 32> out) noexcept {
   Sha3_256Sponge h;

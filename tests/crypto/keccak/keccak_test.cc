@@ -41,6 +41,12 @@ TEST(Keccak, Sha3AndShakeMatchOpenSsl) {
     std::array<std::uint8_t, 32> h256;
     sha3_256(in, h256);
     ASSERT_EQ(Bytes(h256.begin(), h256.end()), openssl_digest(EVP_sha3_256(), in, 32)) << len;
+    std::array<std::uint8_t, 28> h224;
+    sha3_224(in, h224);
+    ASSERT_EQ(Bytes(h224.begin(), h224.end()), openssl_digest(EVP_sha3_224(), in, 28)) << len;
+    std::array<std::uint8_t, 48> h384;
+    sha3_384(in, h384);
+    ASSERT_EQ(Bytes(h384.begin(), h384.end()), openssl_digest(EVP_sha3_384(), in, 48)) << len;
     std::array<std::uint8_t, 64> h512;
     sha3_512(in, h512);
     ASSERT_EQ(Bytes(h512.begin(), h512.end()), openssl_digest(EVP_sha3_512(), in, 64)) << len;

@@ -1,0 +1,9 @@
+# ML-DSA (FIPS 204). arith_portable.cc, sample.cc and pack.cc form the arithmetic backend
+# behind arith.h; mldsa_core.cc and mldsa.cc hold the algorithms and the public API.
+list(APPEND PQMCP_CRYPTO_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/arith_portable.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sample.cc
+  ${CMAKE_CURRENT_LIST_DIR}/pack.cc
+  ${CMAKE_CURRENT_LIST_DIR}/mldsa_core.cc
+  ${CMAKE_CURRENT_LIST_DIR}/mldsa.cc
+)

@@ -1,0 +1,4 @@
+list(APPEND PQMCP_CRYPTO_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/eddsa.cc
+  ${CMAKE_CURRENT_LIST_DIR}/composite.cc
+)

@@ -24,6 +24,9 @@
 //   mldsa.verify_internal pk, mprime, sig       -> {}
 //   mldsa.verify_mu     pk, mu(64), sig         -> {}
 //   mldsa.public_from_private sk                -> pk
+//   composite.public_from_private alg, sk       -> pk   (alg e.g. "id-MLDSA65-Ed25519-SHA512")
+//   composite.sign      alg, sk, msg, ctx, det  -> sig
+//   composite.verify    alg, pk, msg, ctx, sig  -> {}
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -38,17 +41,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crypto/composite.h"
 #include "crypto/mldsa.h"
 #include "crypto/mlkem.h"
-// The build defines PQMCP_INTEROP_HAVE_MLKEM / _MLDSA to 1 when the algorithm's sources are in
-// pqmcp_crypto, so the driver links while one of them is still being written; operations of a
-// missing algorithm answer "unsupported" and its interop test fails.
-#ifndef PQMCP_INTEROP_HAVE_MLKEM
-#define PQMCP_INTEROP_HAVE_MLKEM 1
-#endif
-#ifndef PQMCP_INTEROP_HAVE_MLDSA
-#define PQMCP_INTEROP_HAVE_MLDSA 1
-#endif
 #include "crypto/secure.h"
 #include "crypto/status.h"
 
@@ -57,6 +52,7 @@ namespace {
 namespace crypto = pqmcp::crypto;
 namespace mlkem = pqmcp::crypto::mlkem;
 namespace mldsa = pqmcp::crypto::mldsa;
+namespace composite = pqmcp::crypto::composite;
 using Json = nlohmann::json;
 using Bytes = std::vector<std::uint8_t>;
 
@@ -110,13 +106,12 @@ std::array<std::uint8_t, N> field_array(const Json& req, const char* name) {
   return a;
 }
 
-[[maybe_unused]] bool field_bool(const Json& req, const char* name) {
+bool field_bool(const Json& req, const char* name) {
   const auto it = req.find(name);
   if (it == req.end() || !it->is_boolean()) throw BadRequest(std::string("missing bool field ") + name);
   return it->get<bool>();
 }
 
-#if PQMCP_INTEROP_HAVE_MLKEM
 mlkem::ParamSet kem_params(const Json& req) {
   const std::string ps = req.value("ps", "");
   for (auto p : {mlkem::ParamSet::kMlKem512, mlkem::ParamSet::kMlKem768, mlkem::ParamSet::kMlKem1024}) {
@@ -124,9 +119,7 @@ mlkem::ParamSet kem_params(const Json& req) {
   }
   throw BadRequest("unknown ML-KEM parameter set '" + ps + "'");
 }
-#endif
 
-#if PQMCP_INTEROP_HAVE_MLDSA
 mldsa::ParamSet dsa_params(const Json& req) {
   const std::string ps = req.value("ps", "");
   for (auto p : {mldsa::ParamSet::kMlDsa44, mldsa::ParamSet::kMlDsa65, mldsa::ParamSet::kMlDsa87}) {
@@ -138,7 +131,15 @@ mldsa::ParamSet dsa_params(const Json& req) {
 mldsa::Randomness randomness(const Json& req) {
   return field_bool(req, "det") ? mldsa::Randomness::kDeterministic : mldsa::Randomness::kHedged;
 }
-#endif
+
+composite::Algorithm composite_alg(const Json& req) {
+  const std::string name = req.value("alg", "");
+  for (auto a : {composite::Algorithm::kMlDsa44Ed25519, composite::Algorithm::kMlDsa65Ed25519,
+                 composite::Algorithm::kMlDsa87Ed448}) {
+    if (name == composite::info(a).name) return a;
+  }
+  throw BadRequest("unknown composite algorithm '" + name + "'");
+}
 
 // Fills `resp` with the status as "error" unless it is kOk. Returns true on kOk.
 bool ok(crypto::Status s, Json& resp) {
@@ -151,17 +152,11 @@ void handle(const std::string& op, const Json& req, Json& resp) {
   if (op == "hello") {
     resp["driver"] = "pqmcp-interop";
     resp["version"] = 1;
-    resp["mlkem"] = PQMCP_INTEROP_HAVE_MLKEM != 0;
-    resp["mldsa"] = PQMCP_INTEROP_HAVE_MLDSA != 0;
+    resp["mlkem"] = true;
+    resp["mldsa"] = true;
+    resp["composite"] = true;
     return;
   }
-  const bool is_kem = op.starts_with("mlkem.");
-  const bool is_dsa = op.starts_with("mldsa.");
-  if ((is_kem && !PQMCP_INTEROP_HAVE_MLKEM) || (is_dsa && !PQMCP_INTEROP_HAVE_MLDSA)) {
-    resp["error"] = crypto::status_name(crypto::Status::kUnsupported);
-    return;
-  }
-#if PQMCP_INTEROP_HAVE_MLKEM
 
   // ---- ML-KEM (FIPS 203) ----
   if (op == "mlkem.keygen") {
@@ -206,9 +201,6 @@ void handle(const std::string& op, const Json& req, Json& resp) {
     return;
   }
 
-#endif
-
-#if PQMCP_INTEROP_HAVE_MLDSA
   // ---- ML-DSA (FIPS 204) ----
   if (op == "mldsa.keygen") {
     const auto p = dsa_params(req);
@@ -282,7 +274,28 @@ void handle(const std::string& op, const Json& req, Json& resp) {
     if (ok(mldsa::public_from_private(p, field_bytes(req, "sk"), pk), resp)) resp["pk"] = to_hex(pk);
     return;
   }
-#endif
+
+  // ---- composite ML-DSA + EdDSA (draft-ietf-lamps-pq-composite-sigs) ----
+  if (op == "composite.public_from_private") {
+    std::vector<std::uint8_t> pk;
+    if (ok(composite::public_from_private(composite_alg(req), field_bytes(req, "sk"), pk), resp))
+      resp["pk"] = to_hex(pk);
+    return;
+  }
+  if (op == "composite.sign") {
+    std::vector<std::uint8_t> sig;
+    if (ok(composite::sign(composite_alg(req), field_bytes(req, "sk"), field_bytes(req, "msg"),
+                           field_bytes(req, "ctx"), sig, randomness(req)),
+           resp))
+      resp["sig"] = to_hex(sig);
+    return;
+  }
+  if (op == "composite.verify") {
+    (void)ok(composite::verify(composite_alg(req), field_bytes(req, "pk"), field_bytes(req, "msg"),
+                               field_bytes(req, "ctx"), field_bytes(req, "sig")),
+             resp);
+    return;
+  }
   throw BadRequest("unknown op '" + op + "'");
 }
 

@@ -9,6 +9,9 @@ packages=(
   clang libclang-rt-14-dev            # the sanitizer build and the libFuzzer harnesses
   libssl-dev zlib1g-dev               # OpenSSL 3.0 for classical algorithms and SHA-2
   libgtest-dev libbenchmark-dev nlohmann-json3-dev
+  libsqlite3-dev                      # libpqhsm's token storage
+  libcli11-dev libtomlplusplus-dev    # the pqmcp command line and its TOML config
+  softhsm2 opensc python3-pykcs11 p11-kit   # outside PKCS#11 modules and clients for tests
   valgrind                            # constant-time tests (memcheck secret marking)
   python3                             # small checks in the test suite
 )

@@ -1,0 +1,173 @@
+#include "storage/token_db.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+namespace pqmcp::token {
+namespace {
+
+constexpr int kBusyTimeoutMs = 60000;
+
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  Stmt(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) s = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(s); }
+  explicit operator bool() const { return s != nullptr; }
+};
+
+Status mkdirs(const std::string& dir) {
+  for (std::size_t i = 1; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      std::string part = dir.substr(0, i);
+      if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return Status(CKR_DEVICE_ERROR);
+    }
+  }
+  return kOk;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TokenDb>> TokenDb::open(const std::string& dir) {
+  PQ_TRY(mkdirs(dir));
+  std::string path = dir + "/token.sqlite";
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return Status(CKR_DEVICE_ERROR);
+  }
+  ::chmod(path.c_str(), 0600);
+  std::unique_ptr<TokenDb> t(new TokenDb(db));
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  // WAL + synchronous=FULL: a committed key survives power loss; readers never block writers.
+  PQ_TRY(t->exec("PRAGMA journal_mode=WAL"));
+  PQ_TRY(t->exec("PRAGMA synchronous=FULL"));
+  PQ_TRY(t->exec("PRAGMA foreign_keys=ON"));
+  PQ_TRY(t->begin());
+  Status s = t->exec(
+      "CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value BLOB NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS objects(uid TEXT PRIMARY KEY);"
+      "CREATE TABLE IF NOT EXISTS attributes(uid TEXT NOT NULL REFERENCES objects(uid) ON "
+      "DELETE CASCADE, type INTEGER NOT NULL, sealed INTEGER NOT NULL, value BLOB NOT NULL, "
+      "PRIMARY KEY(uid, type));");
+  if (!s.ok()) {
+    t->rollback();
+    return s;
+  }
+  PQ_TRY(t->commit());
+  return t;
+}
+
+TokenDb::~TokenDb() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Status TokenDb::exec(const char* sql) {
+  return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) == SQLITE_OK ? kOk
+                                                                        : Status(CKR_DEVICE_ERROR);
+}
+
+Result<bool> TokenDb::changed() {
+  Stmt st(db_, "PRAGMA data_version");
+  if (!st || sqlite3_step(st.s) != SQLITE_ROW) return Status(CKR_DEVICE_ERROR);
+  std::int64_t v = sqlite3_column_int64(st.s, 0);
+  bool c = v != data_version_;
+  data_version_ = v;
+  return c;
+}
+
+Status TokenDb::read_all(std::map<std::string, std::vector<std::uint8_t>>& meta,
+                         std::vector<StoredObject>& objects) {
+  meta.clear();
+  objects.clear();
+  PQ_TRY(exec("BEGIN"));
+  Status result = kOk;
+  {
+    Stmt m(db_, "SELECT name, value FROM meta");
+    Stmt a(db_, "SELECT uid, type, sealed, value FROM attributes ORDER BY uid");
+    Stmt o(db_, "SELECT uid FROM objects ORDER BY uid");
+    if (!m || !a || !o) result = Status(CKR_DEVICE_ERROR);
+    int rc;
+    while (result.ok() && (rc = sqlite3_step(m.s)) == SQLITE_ROW) {
+      auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(m.s, 1));
+      meta[reinterpret_cast<const char*>(sqlite3_column_text(m.s, 0))] =
+          std::vector<std::uint8_t>(p, p + sqlite3_column_bytes(m.s, 1));
+    }
+    std::map<std::string, std::size_t> index;
+    while (result.ok() && (rc = sqlite3_step(o.s)) == SQLITE_ROW) {
+      std::string uid = reinterpret_cast<const char*>(sqlite3_column_text(o.s, 0));
+      index[uid] = objects.size();
+      objects.push_back({uid, {}});
+    }
+    while (result.ok() && (rc = sqlite3_step(a.s)) == SQLITE_ROW) {
+      std::string uid = reinterpret_cast<const char*>(sqlite3_column_text(a.s, 0));
+      auto it = index.find(uid);
+      if (it == index.end()) continue;
+      auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(a.s, 3));
+      objects[it->second].attributes.push_back(
+          {static_cast<CK_ATTRIBUTE_TYPE>(sqlite3_column_int64(a.s, 1)),
+           sqlite3_column_int(a.s, 2) != 0,
+           std::vector<std::uint8_t>(p, p + sqlite3_column_bytes(a.s, 3))});
+    }
+  }
+  exec("COMMIT").ok();
+  return result;
+}
+
+Status TokenDb::begin() { return exec("BEGIN IMMEDIATE"); }
+Status TokenDb::commit() { return exec("COMMIT"); }
+void TokenDb::rollback() noexcept { (void)exec("ROLLBACK"); }
+
+Status TokenDb::put_meta(const std::string& name, const std::vector<std::uint8_t>& value) {
+  Stmt st(db_, "INSERT OR REPLACE INTO meta(name, value) VALUES(?, ?)");
+  if (!st) return Status(CKR_DEVICE_ERROR);
+  sqlite3_bind_text(st.s, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(st.s, 2, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return sqlite3_step(st.s) == SQLITE_DONE ? kOk : Status(CKR_DEVICE_ERROR);
+}
+
+Status TokenDb::delete_meta(const std::string& name) {
+  Stmt st(db_, "DELETE FROM meta WHERE name = ?");
+  if (!st) return Status(CKR_DEVICE_ERROR);
+  sqlite3_bind_text(st.s, 1, name.c_str(), -1, SQLITE_TRANSIENT);
+  return sqlite3_step(st.s) == SQLITE_DONE ? kOk : Status(CKR_DEVICE_ERROR);
+}
+
+Status TokenDb::put_object(const StoredObject& obj) {
+  PQ_TRY(delete_object(obj.uid));
+  {
+    Stmt st(db_, "INSERT INTO objects(uid) VALUES(?)");
+    if (!st) return Status(CKR_DEVICE_ERROR);
+    sqlite3_bind_text(st.s, 1, obj.uid.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st.s) != SQLITE_DONE) return Status(CKR_DEVICE_ERROR);
+  }
+  Stmt st(db_, "INSERT INTO attributes(uid, type, sealed, value) VALUES(?, ?, ?, ?)");
+  if (!st) return Status(CKR_DEVICE_ERROR);
+  for (const auto& a : obj.attributes) {
+    sqlite3_reset(st.s);
+    sqlite3_bind_text(st.s, 1, obj.uid.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(a.type));
+    sqlite3_bind_int(st.s, 3, a.sealed ? 1 : 0);
+    // A zero-length blob must still be a blob (not NULL): bind a valid pointer.
+    static const std::uint8_t kEmpty = 0;
+    sqlite3_bind_blob(st.s, 4, a.value.empty() ? &kEmpty : a.value.data(),
+                      static_cast<int>(a.value.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(st.s) != SQLITE_DONE) return Status(CKR_DEVICE_ERROR);
+  }
+  return kOk;
+}
+
+Status TokenDb::delete_object(const std::string& uid) {
+  Stmt st(db_, "DELETE FROM objects WHERE uid = ?");
+  if (!st) return Status(CKR_DEVICE_ERROR);
+  sqlite3_bind_text(st.s, 1, uid.c_str(), -1, SQLITE_TRANSIENT);
+  return sqlite3_step(st.s) == SQLITE_DONE ? kOk : Status(CKR_DEVICE_ERROR);
+}
+
+Status TokenDb::delete_all_objects() { return exec("DELETE FROM attributes; DELETE FROM objects;"); }
+
+}  // namespace pqmcp::token

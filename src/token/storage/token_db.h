@@ -1,0 +1,91 @@
+// The storage backend: one SQLite database per token (<token_dir>/slot-<id>/token.sqlite).
+// Every change is one SQLite transaction (BEGIN IMMEDIATE … COMMIT), so a crash leaves either
+// the old or the new state; WAL mode lets readers in other processes continue while one
+// process writes, and a busy timeout makes concurrent writers wait instead of failing.
+// PRAGMA data_version tells a connection that another process committed, so the token
+// re-reads its cache before each operation (SoftHSM issues #614/#845: processes sharing a
+// token must see each other's changes).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+struct sqlite3;
+
+namespace pqmcp::token {
+
+struct StoredAttribute {
+  CK_ATTRIBUTE_TYPE type;
+  bool sealed;  // value is sealing::seal() output, not plaintext
+  std::vector<std::uint8_t> value;
+};
+
+struct StoredObject {
+  std::string uid;
+  std::vector<StoredAttribute> attributes;
+};
+
+class TokenDb {
+ public:
+  static Result<std::unique_ptr<TokenDb>> open(const std::string& dir);
+  ~TokenDb();
+  TokenDb(const TokenDb&) = delete;
+  TokenDb& operator=(const TokenDb&) = delete;
+
+  // True when another connection has committed since the last call.
+  Result<bool> changed();
+
+  // Consistent snapshot of the whole token.
+  Status read_all(std::map<std::string, std::vector<std::uint8_t>>& meta,
+                  std::vector<StoredObject>& objects);
+
+  Status begin();  // BEGIN IMMEDIATE: takes the write lock now, waiting up to the timeout
+  Status commit();
+  void rollback() noexcept;
+
+  Status put_meta(const std::string& name, const std::vector<std::uint8_t>& value);
+  Status delete_meta(const std::string& name);
+  Status put_object(const StoredObject& obj);  // inserts or replaces all attributes
+  Status delete_object(const std::string& uid);
+  Status delete_all_objects();
+
+  // Leaves the connection open without closing it; used in a forked child, which must not
+  // touch the parent's SQLite state (sqlite.org/howtocorrupt.html §2.6).
+  void abandon() noexcept { db_ = nullptr; }
+
+ private:
+  explicit TokenDb(sqlite3* db) : db_(db) {}
+  Status exec(const char* sql);
+  sqlite3* db_;
+  std::int64_t data_version_ = -1;
+};
+
+// RAII transaction: rolls back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(TokenDb& db) : db_(db) {}
+  ~Transaction() {
+    if (open_) db_.rollback();
+  }
+  Status begin() {
+    Status s = db_.begin();
+    open_ = s.ok();
+    return s;
+  }
+  Status commit() {
+    Status s = db_.commit();
+    if (s.ok()) open_ = false;
+    return s;
+  }
+
+ private:
+  TokenDb& db_;
+  bool open_ = false;
+};
+
+}  // namespace pqmcp::token

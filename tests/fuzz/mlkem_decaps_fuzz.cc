@@ -1,5 +1,6 @@
-// Fuzzes ML-KEM decapsulation (FIPS 203 §7.3): an arbitrary dk/ct split of the input, and a
-// valid dk with a fuzzed ciphertext, which must always decapsulate (implicit rejection).
+// Fuzzes ML-KEM decapsulation (FIPS 203 §7.3): an arbitrary dk/ct split of the input, a valid
+// dk with a fuzzed ciphertext, which must always decapsulate (implicit rejection), and a dk with
+// fuzzed dk_pke and z, which the hash check does not cover.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -71,5 +72,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::uint8_t> c(sz.ciphertext, 0);
   std::memcpy(c.data(), data, size < c.size() ? size : c.size());
   if (decaps(p, kp.dk, c, key) != Status::kOk) __builtin_trap();
+
+  // A dk whose dk_pke and z are fuzzed but whose ek || H(ek) is intact passes the hash check
+  // (§7.3 does not cover dk_pke or z), so decapsulation must run to the end on arbitrary
+  // 12-bit s-hat coefficients, including unreduced ones, and still return a key.
+  SecureBuffer odd(kp.dk.span());
+  const std::size_t dk_pke = sz.decaps_key - sz.encaps_key - 64;
+  for (std::size_t i = 0; i < size && i < dk_pke + 32; ++i) {
+    const std::size_t at = i < dk_pke ? i : sz.decaps_key - 32 + (i - dk_pke);  // z is the last 32
+    odd[at] ^= data[i];
+  }
+  if (decaps(p, odd, c, key) != Status::kOk) __builtin_trap();
+  if (check_decaps_key(p, odd) != Status::kOk) __builtin_trap();
   return 0;
 }

@@ -35,7 +35,7 @@ void sample_ntt(Poly& a, std::span<const std::uint8_t, 32> rho, std::uint8_t b0,
   }
 }
 
-// Row i of A-hat (A[i][j] = SampleNTT(rho || j || i), Algorithm 13 line 6) or, transposed, row
+// Row i of A-hat (A[i][j] = SampleNTT(rho || j || i), Algorithm 13 line 5) or, transposed, row
 // i of A-hat^T (= column i of A-hat), which Algorithm 14 line 19 multiplies by y-hat.
 template <int K>
 void matrix_row(PolyVec<K>& row, std::span<const std::uint8_t, 32> rho, int i, bool transposed) {
@@ -96,9 +96,9 @@ void kpke_keygen(std::span<const std::uint8_t, 32> d, std::span<std::uint8_t, P:
   ScopedWipe wipe_e(e);
   ScopedWipe wipe_sc(s_cache);
   std::uint8_t n = 0;
-  for (auto& p : s) sample_cbd<P::eta1>(p, sigma, n++);  // lines 9-12
-  for (auto& p : e) sample_cbd<P::eta1>(p, sigma, n++);  // lines 13-16
-  ntt_vec<K>(s);                                         // lines 17-18
+  for (auto& p : s) sample_cbd<P::eta1>(p, sigma, n++);  // lines 8-11
+  for (auto& p : e) sample_cbd<P::eta1>(p, sigma, n++);  // lines 12-15
+  ntt_vec<K>(s);                                         // lines 16-17
   ntt_vec<K>(e);
   mulcache_vec<K>(s_cache, s);
 

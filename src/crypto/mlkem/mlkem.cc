@@ -82,8 +82,11 @@ void keygen_internal(std::span<const std::uint8_t, kSeedBytes> seed, std::span<s
 }
 
 template <class P>
-Status keygen_from_seed_p(std::span<const std::uint8_t, kSeedBytes> seed, std::vector<std::uint8_t>& ek,
+Status keygen_from_seed_p(std::span<const std::uint8_t, kSeedBytes> seed_in, std::vector<std::uint8_t>& ek,
                           SecureBuffer& dk) noexcept {
+  // The seed may live inside dk (expanding a stored seed in place): resizing dk frees that
+  // memory, so copy it first.
+  const SecretArray<kSeedBytes> seed(seed_in);
   try {
     ek.resize(P::kEkBytes);
     dk.resize(P::kDkBytes);
@@ -92,7 +95,7 @@ Status keygen_from_seed_p(std::span<const std::uint8_t, kSeedBytes> seed, std::v
     dk.clear();
     return Status::kInternal;
   }
-  keygen_internal<P>(seed, std::span<std::uint8_t, P::kEkBytes>(ek.data(), P::kEkBytes),
+  keygen_internal<P>(seed.span(), std::span<std::uint8_t, P::kEkBytes>(ek.data(), P::kEkBytes),
                      std::span<std::uint8_t, P::kDkBytes>(dk.data(), P::kDkBytes));
   return Status::kOk;
 }
@@ -111,28 +114,30 @@ void encaps_internal(std::span<const std::uint8_t, P::kEkBytes> ek, std::span<co
 }
 
 // The §7.2 checks, then Algorithm 17. m == nullptr means Algorithm 20: draw m from the OS, after
-// the checks so that a bad key costs no randomness.
+// the checks so that a bad key costs no randomness. The outputs are written only at the end:
+// m may be the caller's key (wiping key first would encapsulate to m = 0) and ek may live in
+// ct's storage, so both inputs are read in full before either output is touched. The public
+// wrappers clear the outputs on every error.
 template <class P>
 Status encaps_p(std::span<const std::uint8_t> ek_in, const std::uint8_t* m_in, std::vector<std::uint8_t>& ct,
                 SharedSecret& key) noexcept {
-  ct.clear();
-  key.wipe();
+  SecretArray<kMessageBytes> m;
+  if (m_in != nullptr) std::memcpy(m.data(), m_in, kMessageBytes);
   if (ek_in.size() != P::kEkBytes) return Status::kBadLength;  // §7.2 type check
   const auto ek = ek_in.template first<P::kEkBytes>();
   if (!modulus_ok<P>(ek)) return Status::kBadEncoding;  // §7.2 modulus check
-  SecretArray<kMessageBytes> m;
-  if (m_in != nullptr) {
-    std::memcpy(m.data(), m_in, kMessageBytes);
-  } else if (const Status s = random_bytes(m.span()); s != Status::kOk) {
-    return s;
+  if (m_in == nullptr) {
+    if (const Status s = random_bytes(m.span()); s != Status::kOk) return s;
   }
+  std::array<std::uint8_t, P::kCtBytes> c;  // a ciphertext is public: no wipe needed
+  SharedSecret k;
+  encaps_internal<P>(ek, m, c, k);
   try {
-    ct.resize(P::kCtBytes);
+    ct.assign(c.begin(), c.end());
   } catch (...) {
-    ct.clear();
     return Status::kInternal;
   }
-  encaps_internal<P>(ek, m, std::span<std::uint8_t, P::kCtBytes>(ct.data(), P::kCtBytes), key);
+  key = k;
   return Status::kOk;
 }
 
@@ -141,18 +146,18 @@ template <class P>
 void decaps_internal(const DkParts<P>& dk, std::span<const std::uint8_t, P::kCtBytes> c,
                      SharedSecret& key) noexcept {
   SecretArray<64> g_in;  // m' || h
-  kpke_decrypt<P>(dk.dk_pke, c, g_in.span().template first<32>());  // line 7
+  kpke_decrypt<P>(dk.dk_pke, c, g_in.span().template first<32>());  // line 5
   std::memcpy(g_in.data() + 32, dk.h.data(), 32);
-  SecretArray<64> kr;  // line 8: (K', r') <- G(m' || h)
+  SecretArray<64> kr;  // line 6: (K', r') <- G(m' || h)
   sha3_512(g_in.span(), kr.span());
 
-  // Line 9: K-bar <- J(z || c), the implicit-rejection key.
+  // Line 7: K-bar <- J(z || c), the implicit-rejection key.
   Shake256 j;
   j.absorb(dk.z);
   j.absorb(c);
   j.squeeze(key.span());
 
-  // Lines 10-12: re-encrypt and pick K' iff c == c', as a mask: neither the comparison nor the
+  // Lines 8-11: re-encrypt and pick K' iff c == c', as a mask: neither the comparison nor the
   // selection may branch, or the timing would tell an attacker which ciphertexts decrypt.
   std::array<std::uint8_t, P::kCtBytes> c2;
   ScopedWipe wipe_c2(c2);

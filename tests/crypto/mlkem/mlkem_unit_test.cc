@@ -100,7 +100,7 @@ TEST(MlKemUnit, RoundTripAndImplicitRejection) {
       ASSERT_EQ(decaps(p, dk, ct, k2), Status::kOk);
       ASSERT_EQ(to_bytes(k), to_bytes(k2));
       // Flip one bit anywhere: decapsulation succeeds with K-bar = J(z || c') (FIPS 203
-      // Algorithm 18 line 9), computed here with OpenSSL.
+      // Algorithm 18 line 7), computed here with OpenSSL.
       Bytes bad(ct.begin(), ct.end());
       bad[static_cast<std::size_t>(i * 37) % bad.size()] ^= static_cast<std::uint8_t>(1u << (i % 8));
       ASSERT_EQ(decaps(p, dk, bad, kbar), Status::kOk);
@@ -108,8 +108,54 @@ TEST(MlKemUnit, RoundTripAndImplicitRejection) {
       j_in.insert(j_in.end(), bad.begin(), bad.end());
       ASSERT_EQ(to_bytes(kbar), openssl_shake(EVP_shake256(), j_in, 32));
       ASSERT_NE(to_bytes(kbar), to_bytes(k));
+      // The same in c2 (the last 32 dv bytes): flipping a low bit there often leaves m' as it
+      // was, so only a compare that covers all of c (Algorithm 18 line 9) rejects it.
+      Bytes bad2(ct.begin(), ct.end());
+      bad2[bad2.size() - 1 - static_cast<std::size_t>(i)] ^= 0x01;
+      ASSERT_EQ(decaps(p, dk, bad2, kbar), Status::kOk);
+      Bytes j_in2(dk.data() + dk.size() - 32, dk.data() + dk.size());
+      j_in2.insert(j_in2.end(), bad2.begin(), bad2.end());
+      ASSERT_EQ(to_bytes(kbar), openssl_shake(EVP_shake256(), j_in2, 32)) << name(p) << " i " << i;
     }
   }
+}
+
+// Inputs that share memory with an output: a seed stored at the front of the dk buffer it is
+// expanded into, m taken from the key it produces, ek stored in the vector that receives ct.
+// Each must give exactly the result of the same call with separate buffers.
+TEST(MlKemUnit, AliasedArgumentsGiveTheSameResults) {
+  int checked = 0;
+  for (ParamSet p : kAllSets) {
+    const Bytes seed = test::test_bytes(std::string("alias-seed") + name(p), 64);
+    const Bytes m = test::test_bytes(std::string("alias-m") + name(p), 32);
+    std::vector<std::uint8_t> ek, ct;
+    SecureBuffer dk;
+    SharedSecret k;
+    ASSERT_EQ(keygen_from_seed(p, fixed<64>(seed), ek, dk), Status::kOk);
+    ASSERT_EQ(encaps_derand(p, ek, fixed<32>(m), ct, k), Status::kOk);
+
+    SecureBuffer in_place(seed);
+    std::vector<std::uint8_t> ek2;
+    ASSERT_EQ(keygen_from_seed(p, std::span<const std::uint8_t, 64>(in_place.data(), 64), ek2, in_place),
+              Status::kOk);
+    EXPECT_EQ(ek2, ek);
+    EXPECT_EQ(to_bytes(in_place), to_bytes(dk));
+
+    SharedSecret km;
+    std::memcpy(km.data(), m.data(), 32);
+    std::vector<std::uint8_t> ct2;
+    ASSERT_EQ(encaps_derand(p, ek, km.span(), ct2, km), Status::kOk);
+    EXPECT_EQ(ct2, ct);
+    EXPECT_EQ(to_bytes(km), to_bytes(k));
+
+    std::vector<std::uint8_t> shared = ek;
+    SharedSecret k3;
+    ASSERT_EQ(encaps_derand(p, shared, fixed<32>(m), shared, k3), Status::kOk);
+    EXPECT_EQ(shared, ct);
+    EXPECT_EQ(to_bytes(k3), to_bytes(k));
+    ++checked;
+  }
+  ASSERT_EQ(checked, 3);
 }
 
 TEST(MlKemUnit, SeedFormEqualsExpandedForm) {

@@ -1,0 +1,92 @@
+#include "mcp/envelope.h"
+
+#include <exception>
+
+#include "crypto/random.h"
+
+namespace pqmcp::mcp {
+
+Result<std::vector<std::uint8_t>, std::string> signing_input(const Value& header,
+                                                             const Value& signed_msg) noexcept {
+  auto h = json::canonicalize(header);
+  if (!h.ok()) return unexpected("envelope header: " + h.error().message);
+  auto m = json::canonicalize(signed_msg);
+  if (!m.ok()) return unexpected("message: " + m.error().message);
+  try {
+    std::vector<std::uint8_t> out;
+    out.reserve(kSigLabel.size() + h->size() + m->size() + 2);
+    out.insert(out.end(), kSigLabel.begin(), kSigLabel.end());
+    out.push_back(0);
+    out.insert(out.end(), h->begin(), h->end());
+    out.push_back(0);
+    out.insert(out.end(), m->begin(), m->end());
+    return out;
+  } catch (...) {
+    return unexpected(std::string("out of memory"));
+  }
+}
+
+Result<Kind, std::string> sign_message(Value& msg, const Signer& signer,
+                                       const EnvelopeFields& f) noexcept {
+  try {
+    auto info = classify(msg);
+    if (!info.ok()) return unexpected("not a signable message: " + info.error());
+    const Kind kind = info->kind;
+    const bool response = kind == Kind::kResult || kind == Kind::kError;
+    if (response != f.req.has_value()) {
+      return unexpected(std::string(response ? "a response must name the request it answers"
+                                             : "only responses carry a request digest"));
+    }
+    Value hdr = {{"v", kEnvelopeVersion},
+                 {"alg", std::string(algorithm_id(signer.algorithm()))},
+                 {"kid", signer.kid()},
+                 {"iat", f.iat_ms},
+                 {"nonce", b64url_encode(f.nonce)},
+                 {"aud", f.aud},
+                 {"sid", f.sid},
+                 {"seq", f.seq}};
+    if (f.req) hdr["req"] = b64url_encode(*f.req);
+    // Place the unsigned header first so that params/_meta/data exist exactly as the verifier
+    // will see them; the envelope itself is then excluded by the signed view.
+    auto placed = place_envelope(msg, kind, hdr);
+    if (!placed.ok()) return unexpected(placed.error());
+    auto input = signing_input(hdr, signed_view(msg, kind));
+    if (!input.ok()) return unexpected(input.error());
+    auto sig = signer.sign(*input);
+    if (!sig.ok()) return unexpected("signer: " + sig.error().message);
+    hdr["sig"] = b64url_encode(*sig);
+    // The slot exists now (and error.data is already wrapped): fill it in place.
+    Value& slot = kind == Kind::kError    ? msg["error"]["data"]
+                  : kind == Kind::kResult ? msg["result"]["_meta"]
+                                          : msg["params"]["_meta"];
+    slot[std::string(kSigKey)] = std::move(hdr);
+    return kind;
+  } catch (const std::exception& e) {
+    return unexpected(std::string("sign_message: ") + e.what());
+  }
+}
+
+Result<std::unique_ptr<SigningSession>, std::string> SigningSession::create(const Signer& signer,
+                                                                            std::string audience) {
+  std::array<std::uint8_t, 12> raw{};
+  if (!crypto::is_ok(crypto::random_bytes(raw))) return unexpected(std::string("no randomness"));
+  std::unique_ptr<SigningSession> s(new SigningSession(signer, std::move(audience)));
+  s->sid_ = b64url_encode(raw);
+  return s;
+}
+
+Result<std::array<std::uint8_t, 32>, std::string> SigningSession::sign(
+    Value& msg, std::int64_t now_ms, const std::optional<std::array<std::uint8_t, 32>>& answers) {
+  EnvelopeFields f;
+  f.aud = aud_;
+  f.sid = sid_;
+  f.seq = next_seq_.fetch_add(1);
+  f.iat_ms = now_ms;
+  f.req = answers;
+  if (!crypto::is_ok(crypto::random_bytes(f.nonce))) return unexpected(std::string("no randomness"));
+  auto k = sign_message(msg, signer_, f);
+  if (!k.ok()) return unexpected(k.error());
+  return request_digest(msg);
+}
+
+}  // namespace pqmcp::mcp

@@ -1,0 +1,61 @@
+// The signed envelope (docs/protocol.md §4): building it, placing it, and the signing input.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mcp/message.h"
+#include "mcp/signer.h"
+
+namespace pqmcp::mcp {
+
+inline constexpr int kEnvelopeVersion = 1;
+// Domain-separation label at the start of every signing input (§4.2).
+inline constexpr std::string_view kSigLabel = "io.pqmcp/sig/v1";
+inline constexpr std::size_t kNonceBytes = 16;
+
+struct EnvelopeFields {
+  std::string aud;  // identity of the intended recipient
+  std::string sid;  // sender's session id: scopes the sequence numbers (1..64 chars)
+  std::uint64_t seq = 0;
+  std::int64_t iat_ms = 0;  // Unix time in milliseconds
+  std::array<std::uint8_t, kNonceBytes> nonce{};
+  std::optional<std::array<std::uint8_t, 32>> req;  // responses: request_digest() of the request
+};
+
+// label ‖ 0x00 ‖ JCS(header) ‖ 0x00 ‖ JCS(signed view). JCS output never contains a raw 0x00
+// (RFC 8785 §3.2.2.2 escapes all controls), so the split is unambiguous.
+Result<std::vector<std::uint8_t>, std::string> signing_input(const Value& header,
+                                                             const Value& signed_msg) noexcept;
+
+// Signs msg in place: places the envelope (header + "sig") for msg's kind. Returns the kind.
+Result<Kind, std::string> sign_message(Value& msg, const Signer& signer,
+                                       const EnvelopeFields& f) noexcept;
+
+// One sender's outgoing direction: a random session id, a sequence counter and fresh nonces.
+class SigningSession {
+ public:
+  // Fails only if the OS randomness source fails.
+  static Result<std::unique_ptr<SigningSession>, std::string> create(const Signer& signer,
+                                                                     std::string audience);
+  const std::string& session_id() const { return sid_; }
+  // Signs msg (request, notification or response). For a response, pass the digest of the
+  // request it answers (request_digest() of the request as received). Returns, for requests,
+  // the digest a response to it must carry.
+  Result<std::array<std::uint8_t, 32>, std::string> sign(
+      Value& msg, std::int64_t now_ms,
+      const std::optional<std::array<std::uint8_t, 32>>& answers = std::nullopt);
+
+ private:
+  SigningSession(const Signer& s, std::string aud) : signer_(s), aud_(std::move(aud)) {}
+  const Signer& signer_;
+  std::string aud_;
+  std::string sid_;
+  std::atomic<std::uint64_t> next_seq_{0};
+};
+
+}  // namespace pqmcp::mcp

@@ -47,7 +47,7 @@ std::int32_t use_hint(std::int32_t r, std::int32_t h, std::int32_t gamma2) noexc
 // ---- Polynomial arithmetic ----
 
 void ntt(Poly& a) noexcept;           // FIPS 204 Algorithm 41; input |c| < q
-void invntt_tomont(Poly& a) noexcept;  // FIPS 204 Algorithm 42, times 2^32 (undoes one Montgomery factor)
+void invntt_tomont(Poly& a) noexcept;  // FIPS 204 Algorithm 42, times 2^32; input and output |c| < q
 void poly_pointwise(Poly& r, const Poly& a, const Poly& b) noexcept;      // r = a∘b·2^-32
 void poly_pointwise_acc(Poly& r, const Poly& a, const Poly& b) noexcept;  // r += a∘b·2^-32
 void poly_add(Poly& r, const Poly& a, const Poly& b) noexcept;
@@ -55,8 +55,17 @@ void poly_sub(Poly& r, const Poly& a, const Poly& b) noexcept;
 void poly_shiftl(Poly& a) noexcept;  // a·2^13
 void poly_reduce(Poly& a) noexcept;
 void poly_caddq(Poly& a) noexcept;
-// Â∘v̂ for the first k rows and l columns, each row reduced (FIPS 204 §2.5 matrix product).
+// Â∘v̂ for the first k rows and l columns (FIPS 204 §2.5 matrix product), Â from expand_a and
+// v̂ an ntt() output; each output coefficient has |c| < q, ready for invntt_tomont.
 void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept;
+
+// r = c·s exactly in Z[X]/(X^256 + 1), for the challenge c of sample_in_ball (τ coefficients ±1,
+// the rest 0) and |s| < 2^23, so |r| <= τ·‖s‖∞ < 2^29 without any reduction. r must not alias
+// c or s. c is public (it derives from c̃), so the product may branch on and index by its
+// positions; s is only added and subtracted. Used instead of NTT-domain products for cs1, cs2,
+// ct0 and ct1: τ rotated additions cost less than a pointwise product and an inverse NTT, and
+// the result is the exact integer, so no centred reduction is needed before the norm checks.
+void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept;
 
 // 0xFFFFFFFF if some |c| >= bound, else 0 (bound <= (q-1)/8); branch-free over all coefficients.
 std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept;

@@ -1,11 +1,13 @@
 // Portable backend for the field and polynomial arithmetic of arith.h: Montgomery reduction,
 // the NTT (FIPS 204 Algorithms 41-42, with Montgomery-form twiddles), Power2Round, Decompose,
 // MakeHint and UseHint (FIPS 204 §7.4). Nothing here branches on or indexes by data, except
-// use_hint, which only the verifier calls on public values.
+// use_hint, which only the verifier calls on public values, and poly_mul_challenge, which does
+// so only on the public challenge c.
 #include <array>
 
 #include "crypto/ct.h"
 #include "crypto/mldsa/arith.h"
+#include "crypto/secure.h"
 
 namespace pqmcp::crypto::mldsa::internal {
 namespace {
@@ -50,57 +52,88 @@ static_assert(kZetas[1] == 25847 && kZetas[255] == 1976782);
 constexpr std::int32_t kInvNttScale = static_cast<std::int32_t>(pow_mod(2, 56));
 static_assert(kInvNttScale == 41978);
 
-}  // namespace
+// 2^32·f·(-ζ^BitRev8(1))·2^-64 mod q: the last inverse-NTT layer's twiddle with the scaling f
+// folded in, so one Montgomery multiplication does both (FIPS 204 Algorithm 42 lines 21-23).
+constexpr std::int32_t centred(std::uint64_t v) {
+  return static_cast<std::int32_t>(v > static_cast<std::uint64_t>(kQ / 2) ? static_cast<std::int64_t>(v) - kQ
+                                                                          : static_cast<std::int64_t>(v));
+}
+constexpr std::uint64_t kInv2To32 = pow_mod((std::uint64_t{1} << 32) % kQ, kQ - 2);
+constexpr std::int32_t kInvNttLastZeta = centred(
+    static_cast<std::uint64_t>(kInvNttScale) *
+    static_cast<std::uint64_t>(kQ - (kZetas[1] % kQ + kQ) % kQ) % kQ * kInv2To32 % kQ);
 
-std::int32_t montgomery_reduce(std::int64_t a) noexcept {
+// The scalar operations, inlined into the polynomial loops. The exported functions below wrap
+// them for the field test: the library is built with -fPIC, where GCC does not inline a call
+// to an interposable global function, which cost a call per coefficient operation.
+inline std::int32_t mont(std::int64_t a) {
   const std::int32_t t = static_cast<std::int32_t>(static_cast<std::uint32_t>(a) *
                                                    static_cast<std::uint32_t>(kQinv));
   return static_cast<std::int32_t>((a - static_cast<std::int64_t>(t) * kQ) >> 32);
 }
 
-std::int32_t reduce32(std::int32_t a) noexcept {
+inline std::int32_t reduce(std::int32_t a) {
   const std::int32_t t = (a + (1 << 22)) >> 23;
   return a - t * kQ;
 }
 
-std::int32_t caddq(std::int32_t a) noexcept { return a + (ct::barrier(a >> 31) & kQ); }
+inline std::int32_t add_q_if_negative(std::int32_t a) { return a + (ct::barrier(a >> 31) & kQ); }
 
-std::int32_t power2round(std::int32_t r, std::int32_t* r0) noexcept {
+inline std::int32_t p2r(std::int32_t r, std::int32_t* r0) {
   // r1 = ⌈(r - 2^12) / 2^13⌉ taken so that r0 = r - r1·2^13 lies in (-2^12, 2^12].
   const std::int32_t r1 = (r + (1 << (kD - 1)) - 1) >> kD;
   *r0 = r - (r1 << kD);
   return r1;
 }
 
-std::int32_t decompose(std::int32_t r, std::int32_t gamma2, std::int32_t* r0) noexcept {
+template <std::int32_t kGamma2>
+inline std::int32_t decomp(std::int32_t r, std::int32_t* r0) {
   // r1 = round(r / 2γ2) by multiply-shift: a division here would be secret-dependent timing
   // (the KyberSlash class; CVE-2026-22705 in another ML-DSA). First ⌈r / 128⌉, then a
   // fixed-point multiply by 2^k / (2γ2 / 128) with the rounding constant folded in; both
   // approximations are exact for every r in [0, q) (checked exhaustively by the field test).
   std::int32_t r1 = (r + 127) >> 7;
-  if (gamma2 == kGamma2Large) {
+  if constexpr (kGamma2 == kGamma2Large) {
     r1 = (r1 * 1025 + (1 << 21)) >> 22;
     r1 &= 15;  // r1 = 16 only where r - r0 = q - 1: FIPS 204 Algorithm 36 line 4 maps it to 0
   } else {
     r1 = (r1 * 11275 + (1 << 23)) >> 24;
     r1 ^= ct::barrier((43 - r1) >> 31) & r1;  // same special case: 44 becomes 0
   }
-  std::int32_t a0 = r - r1 * 2 * gamma2;
+  std::int32_t a0 = r - r1 * 2 * kGamma2;
   // a0 = r mod± 2γ2, except that the special case above needs r0 - 1, i.e. a0 - q.
   a0 -= ct::barrier(((kQ - 1) / 2 - a0) >> 31) & kQ;
   *r0 = a0;
   return r1;
 }
 
+}  // namespace
+
+std::int32_t montgomery_reduce(std::int64_t a) noexcept { return mont(a); }
+
+std::int32_t reduce32(std::int32_t a) noexcept { return reduce(a); }
+
+std::int32_t caddq(std::int32_t a) noexcept { return add_q_if_negative(a); }
+
+std::int32_t power2round(std::int32_t r, std::int32_t* r0) noexcept { return p2r(r, r0); }
+
+std::int32_t decompose(std::int32_t r, std::int32_t gamma2, std::int32_t* r0) noexcept {
+  return gamma2 == kGamma2Large ? decomp<kGamma2Large>(r, r0) : decomp<kGamma2Small>(r, r0);
+}
+
 std::int32_t use_hint(std::int32_t r, std::int32_t h, std::int32_t gamma2) noexcept {
   std::int32_t r0;
   const std::int32_t r1 = decompose(r, gamma2, &r0);
   if (h == 0) return r1;
-  const std::int32_t m = (kQ - 1) / (2 * gamma2);  // public; verifier only
+  // Public; verifier only. m = (q - 1) / 2γ2 is 44 or 16, written out so no divide is emitted.
+  const std::int32_t m = gamma2 == kGamma2Large ? 16 : 44;
   if (r0 > 0) return r1 + 1 == m ? 0 : r1 + 1;
   return r1 == 0 ? m - 1 : r1 - 1;
 }
+static_assert((kQ - 1) / (2 * kGamma2Large) == 16 && (kQ - 1) / (2 * kGamma2Small) == 44);
 
+// FIPS 204 Algorithm 41. No reduction between layers: with |input| < q every coefficient stays
+// below 9q < 2^31 (each layer adds at most one |t| < q).
 void ntt(Poly& p) noexcept {
   std::int32_t* a = p.c;
   unsigned k = 0;
@@ -108,7 +141,7 @@ void ntt(Poly& p) noexcept {
     for (unsigned start = 0; start < kN; start += 2 * len) {
       const std::int64_t zeta = kZetas[++k];
       for (unsigned j = start; j < start + len; ++j) {
-        const std::int32_t t = montgomery_reduce(zeta * a[j + len]);
+        const std::int32_t t = mont(zeta * a[j + len]);
         a[j + len] = a[j] - t;
         a[j] = a[j] + t;
       }
@@ -116,28 +149,35 @@ void ntt(Poly& p) noexcept {
   }
 }
 
+// FIPS 204 Algorithm 42. Inputs |a| < q: sums at most double per layer, so after seven layers
+// they are below 128q and the last layer's sums below 256q < 2^31. The last layer multiplies by
+// the scaling f (and its twiddle by f) in the same Montgomery step; outputs satisfy |a| < q.
 void invntt_tomont(Poly& p) noexcept {
   std::int32_t* a = p.c;
   unsigned k = kN;
-  for (unsigned len = 1; len < kN; len <<= 1) {
+  for (unsigned len = 1; len < kN / 2; len <<= 1) {
     for (unsigned start = 0; start < kN; start += 2 * len) {
       const std::int64_t zeta = -kZetas[--k];
       for (unsigned j = start; j < start + len; ++j) {
         const std::int32_t t = a[j];
         a[j] = t + a[j + len];
-        a[j + len] = montgomery_reduce(zeta * (t - a[j + len]));
+        a[j + len] = mont(zeta * (t - a[j + len]));
       }
     }
   }
-  for (int j = 0; j < kN; ++j) a[j] = montgomery_reduce(static_cast<std::int64_t>(kInvNttScale) * a[j]);
+  for (unsigned j = 0; j < kN / 2; ++j) {
+    const std::int32_t t = a[j];
+    a[j] = mont(std::int64_t{kInvNttScale} * (t + a[j + kN / 2]));
+    a[j + kN / 2] = mont(std::int64_t{kInvNttLastZeta} * (t - a[j + kN / 2]));
+  }
 }
 
 void poly_pointwise(Poly& r, const Poly& a, const Poly& b) noexcept {
-  for (int i = 0; i < kN; ++i) r.c[i] = montgomery_reduce(static_cast<std::int64_t>(a.c[i]) * b.c[i]);
+  for (int i = 0; i < kN; ++i) r.c[i] = mont(static_cast<std::int64_t>(a.c[i]) * b.c[i]);
 }
 
 void poly_pointwise_acc(Poly& r, const Poly& a, const Poly& b) noexcept {
-  for (int i = 0; i < kN; ++i) r.c[i] += montgomery_reduce(static_cast<std::int64_t>(a.c[i]) * b.c[i]);
+  for (int i = 0; i < kN; ++i) r.c[i] += mont(static_cast<std::int64_t>(a.c[i]) * b.c[i]);
 }
 
 void poly_add(Poly& r, const Poly& a, const Poly& b) noexcept {
@@ -153,20 +193,63 @@ void poly_shiftl(Poly& a) noexcept {
 }
 
 void poly_reduce(Poly& a) noexcept {
-  for (int i = 0; i < kN; ++i) a.c[i] = reduce32(a.c[i]);
+  for (int i = 0; i < kN; ++i) a.c[i] = reduce(a.c[i]);
 }
 
 void poly_caddq(Poly& a) noexcept {
-  for (int i = 0; i < kN; ++i) a.c[i] = caddq(a.c[i]);
+  for (int i = 0; i < kN; ++i) a.c[i] = add_q_if_negative(a.c[i]);
 }
 
 void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept {
+  // Lazy reduction: the row's products are summed in 64 bits and reduced once. Entries of Â are
+  // in [0, q) and |v̂| < 9q (an NTT output), so the sum of at most 7 products is below
+  // 63q^2 < 2^53, inside montgomery_reduce's range (2^31·q), and the result has |c| < q.
   for (int i = 0; i < p.k; ++i) {
-    poly_pointwise(out.v[i], a.row[i].v[0], v.v[0]);
-    // At most 7 products of magnitude < q: the sum stays far below 2^31.
-    for (int j = 1; j < p.l; ++j) poly_pointwise_acc(out.v[i], a.row[i].v[j], v.v[j]);
-    poly_reduce(out.v[i]);
+    const PolyVecL& row = a.row[i];
+    for (int c = 0; c < kN; ++c) {
+      std::int64_t acc = static_cast<std::int64_t>(row.v[0].c[c]) * v.v[0].c[c];
+      for (int j = 1; j < p.l; ++j) acc += static_cast<std::int64_t>(row.v[j].c[c]) * v.v[j].c[c];
+      out.v[i].c[c] = mont(acc);
+    }
   }
+}
+
+namespace {
+// r += a + b + d + f over one polynomial. Kept out of line so that GCC vectorises this loop
+// instead of unrolling the caller's loop over terms into a scalar one.
+__attribute__((noinline)) void add_terms(std::int32_t* __restrict r, const std::int32_t* a,
+                                         const std::int32_t* b, const std::int32_t* d,
+                                         const std::int32_t* f) noexcept {
+  for (int i = 0; i < kN; ++i) r[i] += (a[i] + b[i]) + (d[i] + f[i]);
+}
+}  // namespace
+
+void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept {
+  // e = (-s ‖ s ‖ -s): the term σ·X^j·s of c·s is, at coefficient i, σ·s[i - j] for i >= j and
+  // -σ·s[i - j + 256] for i < j (X^256 = -1), i.e. e[256 + i - j] for σ = 1 and e[512 + i - j]
+  // for σ = -1. Each term is then one contiguous run, and four terms are summed per pass over r.
+  // Branches and indices depend only on c, which is public.
+  std::int32_t e[4 * kN];  // the last quarter stays zero: a neutral term for the tail
+  for (int i = 0; i < kN; ++i) {
+    e[3 * kN + i] = 0;
+    e[i] = -s.c[i];
+    e[kN + i] = s.c[i];
+    e[2 * kN + i] = -s.c[i];
+  }
+  for (int i = 0; i < kN; ++i) r.c[i] = 0;
+  const std::int32_t* zero = e + 3 * kN;
+  const std::int32_t* term[4];
+  int n = 0;
+  for (int j = 0; j < kN; ++j) {
+    if (c.c[j] == 0) continue;
+    term[n++] = e + (c.c[j] > 0 ? kN : 2 * kN) - j;
+    if (n == 4) {
+      add_terms(r.c, term[0], term[1], term[2], term[3]);
+      n = 0;
+    }
+  }
+  if (n != 0) add_terms(r.c, term[0], n > 1 ? term[1] : zero, n > 2 ? term[2] : zero, zero);
+  secure_wipe(e, sizeof e);
 }
 
 std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept {
@@ -181,11 +264,15 @@ std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept {
 }
 
 void poly_power2round(Poly& a1, Poly& a0, const Poly& a) noexcept {
-  for (int i = 0; i < kN; ++i) a1.c[i] = power2round(a.c[i], &a0.c[i]);
+  for (int i = 0; i < kN; ++i) a1.c[i] = p2r(a.c[i], &a0.c[i]);
 }
 
 void poly_decompose(Poly& a1, Poly& a0, const Poly& a, std::int32_t gamma2) noexcept {
-  for (int i = 0; i < kN; ++i) a1.c[i] = decompose(a.c[i], gamma2, &a0.c[i]);
+  if (gamma2 == kGamma2Large) {
+    for (int i = 0; i < kN; ++i) a1.c[i] = decomp<kGamma2Large>(a.c[i], &a0.c[i]);
+  } else {
+    for (int i = 0; i < kN; ++i) a1.c[i] = decomp<kGamma2Small>(a.c[i], &a0.c[i]);
+  }
 }
 
 std::uint32_t poly_make_hint(Poly& h, const Poly& a0, const Poly& a1, std::int32_t gamma2) noexcept {

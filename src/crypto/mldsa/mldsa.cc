@@ -32,6 +32,19 @@ namespace {
 
 using Bytes = std::span<const std::uint8_t>;
 
+// Sizes an output buffer. The API is noexcept, so an allocation failure must become a status
+// rather than std::bad_alloc escaping into std::terminate.
+template <typename Buffer>
+bool try_resize(Buffer& b, std::size_t n) noexcept {
+  try {
+    b.resize(n);
+    return true;
+  } catch (...) {
+    b.clear();
+    return false;
+  }
+}
+
 bool evp_digest(const EVP_MD* md, Bytes in, std::uint8_t* out) noexcept {
   unsigned int len = 0;
   return md != nullptr && EVP_Digest(in.data(), in.size(), out, &len, md, nullptr) == 1;
@@ -105,8 +118,12 @@ Status sign_impl(ParamSet ps, Bytes sk, const Formatted* f, const Bytes* mprime,
   if (!valid_param_set(ps)) return Status::kUnsupported;
   const Params& p = params(ps);
   if (sk.size() != p.sk_bytes()) return Status::kBadLength;
-  DecodedKey key;
-  ScopedWipe wipe_key(key);
+  if (rnd_in == nullptr && mode != Randomness::kHedged && mode != Randomness::kDeterministic)
+    return Status::kUnsupported;
+  // The decoded key, Â and the loop's vectors: one heap allocation, wiped when it goes.
+  const std::unique_ptr<internal::SignWorkspace> ws = internal::new_sign_workspace();
+  if (ws == nullptr) return Status::kInternal;
+  DecodedKey& key = ws->s.key;
   if (Status s = internal::decode_private_key(p, sk.data(), key); !is_ok(s)) return s;
   std::uint8_t mu[64];
   if (mu_in != nullptr) std::memcpy(mu, mu_in, 64);
@@ -117,8 +134,8 @@ Status sign_impl(ParamSet ps, Bytes sk, const Formatted* f, const Bytes* mprime,
   } else if (mode == Randomness::kHedged) {
     if (Status s = random_bytes(rnd.span()); !is_ok(s)) return s;
   }
-  sig.resize(p.sig_bytes());
-  internal::sign_from_mu(p, key, mu, rnd, sig.data());
+  if (!try_resize(sig, p.sig_bytes())) return Status::kInternal;
+  internal::sign_from_mu(p, *ws, mu, rnd, sig.data());
   return Status::kOk;
 }
 
@@ -146,9 +163,16 @@ Status keygen_from_seed(ParamSet ps, std::span<const std::uint8_t, kSeedBytes> x
   sk.clear();
   if (!valid_param_set(ps)) return Status::kUnsupported;
   const Params& p = params(ps);
-  pk.resize(p.pk_bytes());
-  sk.resize(p.sk_bytes());
-  internal::keygen_internal(p, xi, pk.data(), sk.data());
+  if (!try_resize(pk, p.pk_bytes()) || !try_resize(sk, p.sk_bytes())) {
+    pk.clear();
+    sk.clear();
+    return Status::kInternal;
+  }
+  if (Status s = internal::keygen_internal(p, xi, pk.data(), sk.data()); !is_ok(s)) {
+    pk.clear();
+    sk.clear();
+    return s;
+  }
   return Status::kOk;
 }
 
@@ -240,11 +264,13 @@ Status public_from_private(ParamSet ps, std::span<const std::uint8_t> sk, std::v
   if (!valid_param_set(ps)) return Status::kUnsupported;
   const Params& p = params(ps);
   if (sk.size() != p.sk_bytes()) return Status::kBadLength;
-  DecodedKey key;
-  ScopedWipe wipe_key(key);
-  if (Status s = internal::decode_private_key(p, sk.data(), key); !is_ok(s)) return s;
-  std::vector<std::uint8_t> out(p.pk_bytes());
-  const bool t0_ok = internal::recompute_public_key(p, key, out.data());
+  const std::unique_ptr<internal::KeyWorkspace> ws = internal::new_key_workspace();
+  if (ws == nullptr) return Status::kInternal;
+  const DecodedKey& key = ws->s.key;
+  if (Status s = internal::decode_private_key(p, sk.data(), ws->s.key); !is_ok(s)) return s;
+  std::vector<std::uint8_t> out;
+  if (!try_resize(out, p.pk_bytes())) return Status::kInternal;
+  const bool t0_ok = internal::recompute_public_key(p, *ws, out.data());
   // The key's tr must be H(pk) of the recomputed key and its t0 the one KeyGen would produce;
   // otherwise the expanded key is not one Algorithm 6 can output.
   std::uint8_t tr[64];

@@ -4,6 +4,7 @@
 #include "crypto/mldsa/mldsa_core.h"
 
 #include <cstring>
+#include <new>
 
 #include "crypto/ct.h"
 #include "crypto/secure.h"
@@ -14,23 +15,22 @@ namespace {
 
 std::size_t sz(int n) { return static_cast<std::size_t>(n); }
 
-// t = NTT^-1(Â ∘ NTT(s1)) + s2, split by Power2Round (Algorithm 6 lines 5-6).
-void compute_t(const Params& p, std::span<const std::uint8_t, 32> rho, const PolyVecL& s1,
-               const PolyVecK& s2, PolyVecK& t1, PolyVecK& t0) noexcept {
-  Matrix a;
-  expand_a(p, a, rho);
-  PolyVecL s1hat = s1;
-  ScopedWipe wipe_s1hat(s1hat);
-  for (int i = 0; i < p.l; ++i) ntt(s1hat.v[i]);
-  PolyVecK t;
-  ScopedWipe wipe_t(t);
-  matrix_mul(p, t, a, s1hat);
+// t = NTT^-1(Â ∘ NTT(s1)) + s2, split by Power2Round into ws.t1 and ws.s.t0 (Algorithm 6
+// lines 5-6), from ws.s.key.s1 and s2.
+void compute_t(const Params& p, KeyWorkspace& ws, std::span<const std::uint8_t, 32> rho) noexcept {
+  KeyWorkspace::Secret& s = ws.s;
+  expand_a(p, ws.a, rho);
+  for (int i = 0; i < p.l; ++i) {
+    s.s1hat.v[i] = s.key.s1.v[i];
+    ntt(s.s1hat.v[i]);
+  }
+  matrix_mul(p, s.t, ws.a, s.s1hat);
   for (int i = 0; i < p.k; ++i) {
-    invntt_tomont(t.v[i]);
-    poly_add(t.v[i], t.v[i], s2.v[i]);
-    poly_reduce(t.v[i]);
-    poly_caddq(t.v[i]);
-    poly_power2round(t1.v[i], t0.v[i], t.v[i]);
+    invntt_tomont(s.t.v[i]);
+    poly_add(s.t.v[i], s.t.v[i], s.key.s2.v[i]);
+    poly_reduce(s.t.v[i]);
+    poly_caddq(s.t.v[i]);
+    poly_power2round(ws.t1.v[i], s.t0.v[i], s.t.v[i]);
   }
 }
 
@@ -41,7 +41,18 @@ void encode_public_key(const Params& p, std::span<const std::uint8_t, 32> rho, c
   for (int i = 0; i < p.k; ++i) pack_t1(pk + 32 + 320 * sz(i), t1.v[i]);
 }
 
+template <typename T>
+std::unique_ptr<T> allocate() noexcept {
+  return std::unique_ptr<T>(new (std::nothrow) T);  // default-initialised: no zeroing pass
+}
+
 }  // namespace
+
+KeyWorkspace::~KeyWorkspace() { secure_wipe(&s, sizeof s); }
+SignWorkspace::~SignWorkspace() { secure_wipe(&s, sizeof s); }
+
+std::unique_ptr<KeyWorkspace> new_key_workspace() noexcept { return allocate<KeyWorkspace>(); }
+std::unique_ptr<SignWorkspace> new_sign_workspace() noexcept { return allocate<SignWorkspace>(); }
 
 Status decode_private_key(const Params& p, const std::uint8_t* sk, DecodedKey& out) noexcept {
   std::memcpy(out.rho, sk, 32);
@@ -61,8 +72,11 @@ Status decode_private_key(const Params& p, const std::uint8_t* sk, DecodedKey& o
   return bad != 0 ? Status::kBadKey : Status::kOk;
 }
 
-void keygen_internal(const Params& p, std::span<const std::uint8_t, 32> xi, std::uint8_t* pk,
-                     std::uint8_t* sk) noexcept {
+Status keygen_internal(const Params& p, std::span<const std::uint8_t, 32> xi, std::uint8_t* pk,
+                       std::uint8_t* sk) noexcept {
+  const std::unique_ptr<KeyWorkspace> ws = new_key_workspace();
+  if (ws == nullptr) return Status::kInternal;
+  DecodedKey& key = ws->s.key;
   // (ρ, ρ', K) = H(ξ ‖ IntegerToBytes(k, 1) ‖ IntegerToBytes(l, 1), 128), Algorithm 6 line 1.
   std::uint8_t seeds[128];
   ScopedWipe wipe_seeds(seeds);
@@ -78,19 +92,14 @@ void keygen_internal(const Params& p, std::span<const std::uint8_t, 32> xi, std:
   // ρ becomes part of the public key.
   PQMCP_CT_DECLASSIFY(seeds, 32);
 
-  struct Secrets {
-    PolyVecL s1;
-    PolyVecK s2, t1, t0;
-  } s;
-  ScopedWipe wipe_s(s);
   // ExpandS (Algorithm 33).
-  for (int r = 0; r < p.l; ++r) rej_bounded_poly(s.s1.v[r], rho_prime, static_cast<std::uint16_t>(r), p.eta);
+  for (int r = 0; r < p.l; ++r) rej_bounded_poly(key.s1.v[r], rho_prime, static_cast<std::uint16_t>(r), p.eta);
   for (int r = 0; r < p.k; ++r)
-    rej_bounded_poly(s.s2.v[r], rho_prime, static_cast<std::uint16_t>(p.l + r), p.eta);
-  compute_t(p, rho, s.s1, s.s2, s.t1, s.t0);
+    rej_bounded_poly(key.s2.v[r], rho_prime, static_cast<std::uint16_t>(p.l + r), p.eta);
+  compute_t(p, *ws, rho);
   // t1 is the public key.
-  PQMCP_CT_DECLASSIFY(&s.t1, sizeof s.t1);
-  encode_public_key(p, rho, s.t1, pk);
+  PQMCP_CT_DECLASSIFY(&ws->t1, sizeof ws->t1);
+  encode_public_key(p, rho, ws->t1, pk);
 
   // skEncode (Algorithm 24) with tr = H(pk, 64).
   std::memcpy(sk, seeds, 32);
@@ -98,43 +107,33 @@ void keygen_internal(const Params& p, std::span<const std::uint8_t, 32> xi, std:
   shake256(std::span(pk, p.pk_bytes()), std::span(sk + 64, kTrBytes));
   std::uint8_t* q = sk + 128;
   const std::size_t eb = p.eta_poly_bytes();
-  for (int i = 0; i < p.l; ++i, q += eb) pack_eta(q, s.s1.v[i], p.eta);
-  for (int i = 0; i < p.k; ++i, q += eb) pack_eta(q, s.s2.v[i], p.eta);
-  for (int i = 0; i < p.k; ++i, q += 416) pack_t0(q, s.t0.v[i]);
+  for (int i = 0; i < p.l; ++i, q += eb) pack_eta(q, key.s1.v[i], p.eta);
+  for (int i = 0; i < p.k; ++i, q += eb) pack_eta(q, key.s2.v[i], p.eta);
+  for (int i = 0; i < p.k; ++i, q += 416) pack_t0(q, ws->s.t0.v[i]);
+  return Status::kOk;
 }
 
-bool recompute_public_key(const Params& p, const DecodedKey& key, std::uint8_t* pk) noexcept {
-  struct Secrets {
-    PolyVecK t1, t0;
-  } s;
-  ScopedWipe wipe_s(s);
+bool recompute_public_key(const Params& p, KeyWorkspace& ws, std::uint8_t* pk) noexcept {
+  const DecodedKey& key = ws.s.key;
   std::span<const std::uint8_t, 32> rho(key.rho, 32);
-  compute_t(p, rho, key.s1, key.s2, s.t1, s.t0);
-  PQMCP_CT_DECLASSIFY(&s.t1, sizeof s.t1);  // the public key
-  encode_public_key(p, rho, s.t1, pk);
+  compute_t(p, ws, rho);
+  PQMCP_CT_DECLASSIFY(&ws.t1, sizeof ws.t1);  // the public key
+  encode_public_key(p, rho, ws.t1, pk);
   std::uint32_t diff = 0;
   for (int i = 0; i < p.k; ++i)
-    for (int j = 0; j < kN; ++j) diff |= static_cast<std::uint32_t>(s.t0.v[i].c[j] ^ key.t0.v[i].c[j]);
+    for (int j = 0; j < kN; ++j) diff |= static_cast<std::uint32_t>(ws.s.t0.v[i].c[j] ^ key.t0.v[i].c[j]);
   // Only the yes/no answer "is this key consistent" is revealed, and it is reported anyway.
   PQMCP_CT_DECLASSIFY(&diff, sizeof diff);
   return diff == 0;
 }
 
-void sign_from_mu(const Params& p, DecodedKey& key, std::span<const std::uint8_t, 64> mu,
+void sign_from_mu(const Params& p, SignWorkspace& ws, std::span<const std::uint8_t, 64> mu,
                   std::span<const std::uint8_t, 32> rnd, std::uint8_t* sig) noexcept {
-  Matrix a;  // public (from ρ), not wiped
-  expand_a(p, a, std::span<const std::uint8_t, 32>(key.rho, 32));
-
-  // Everything below derives from K, rnd or the secret vectors; wiped on every exit. Fixed
-  // size and on the stack, so the rejection loop allocates nothing.
-  struct Work {
-    std::uint8_t rho2[64];
-    std::uint8_t w1_packed[kMaxK * 192];
-    PolyVecL y, z;
-    PolyVecK w1, w0, h;
-    Poly c;
-  } w;
-  ScopedWipe wipe_w(w);
+  // Everything in ws.s derives from K, rnd or the secret vectors and is wiped with the
+  // workspace; Â (from ρ) is public. Nothing is allocated inside the rejection loop.
+  SignWorkspace::Secret& w = ws.s;
+  DecodedKey& key = w.key;
+  expand_a(p, ws.a, std::span<const std::uint8_t, 32>(key.rho, 32));
 
   // ρ'' = H(K ‖ rnd ‖ μ, 64) (Algorithm 7 line 7).
   {
@@ -144,12 +143,9 @@ void sign_from_mu(const Params& p, DecodedKey& key, std::span<const std::uint8_t
     h.absorb(mu);
     h.squeeze(w.rho2);
   }
-  // Lines 2-4: ŝ1, ŝ2, t̂0 once, outside the loop.
-  for (int i = 0; i < p.l; ++i) ntt(key.s1.v[i]);
-  for (int i = 0; i < p.k; ++i) {
-    ntt(key.s2.v[i]);
-    ntt(key.t0.v[i]);
-  }
+  // Lines 2-4 (ŝ1, ŝ2, t̂0) are not needed: cs1, cs2 and ct0 are computed exactly from the
+  // sparse c (poly_mul_challenge), which equals NTT^-1(ĉ ∘ ŝ) as an element of R_q and is its
+  // centred representative, since every such product is far below q/2 in absolute value.
 
   std::uint8_t* ctilde = sig;
   const std::size_t w1b = p.w1_poly_bytes();
@@ -161,10 +157,9 @@ void sign_from_mu(const Params& p, DecodedKey& key, std::span<const std::uint8_t
       w.z.v[r] = w.y.v[r];
       ntt(w.z.v[r]);
     }
-    matrix_mul(p, w.w0, a, w.z);
+    matrix_mul(p, w.w0, ws.a, w.z);
     for (int i = 0; i < p.k; ++i) {
-      invntt_tomont(w.w0.v[i]);
-      poly_reduce(w.w0.v[i]);
+      invntt_tomont(w.w0.v[i]);  // |c| < q, so one conditional add gives [0, q)
       poly_caddq(w.w0.v[i]);
       poly_decompose(w.w1.v[i], w.w0.v[i], w.w0.v[i], p.gamma2);  // HighBits, line 13
       pack_w1(w.w1_packed + w1b * sz(i), w.w1.v[i], p);
@@ -180,23 +175,19 @@ void sign_from_mu(const Params& p, DecodedKey& key, std::span<const std::uint8_t
     // iterations that are later rejected (FIPS 204 §3.4 security argument; mldsa-native).
     PQMCP_CT_DECLASSIFY(ctilde, p.ctilde_bytes);
     sample_in_ball(w.c, std::span<const std::uint8_t>(ctilde, p.ctilde_bytes), p.tau);
-    ntt(w.c);
 
-    // z = y + NTT^-1(ĉ ∘ ŝ1) (lines 18-19), r0 = LowBits(w - cs2) (lines 20-21). The low part
-    // is updated from w0, which equals LowBits(w - cs2) whenever the bound below holds.
+    // z = y + cs1 (lines 18-19), r0 = LowBits(w - cs2) (lines 20-21). The low part is updated
+    // from w0, which equals LowBits(w - cs2) whenever the bound below holds. |cs1|, |cs2| <= β,
+    // so z and w0 - cs2 are exact small integers and need no reduction before the norm checks.
     std::uint32_t reject = 0;
     for (int i = 0; i < p.l; ++i) {
-      poly_pointwise(w.z.v[i], w.c, key.s1.v[i]);
-      invntt_tomont(w.z.v[i]);
+      poly_mul_challenge(w.z.v[i], w.c, key.s1.v[i]);
       poly_add(w.z.v[i], w.z.v[i], w.y.v[i]);
-      poly_reduce(w.z.v[i]);
       reject |= poly_norm_exceeds(w.z.v[i], p.gamma1 - p.beta);
     }
     for (int i = 0; i < p.k; ++i) {
-      poly_pointwise(w.h.v[i], w.c, key.s2.v[i]);
-      invntt_tomont(w.h.v[i]);
+      poly_mul_challenge(w.h.v[i], w.c, key.s2.v[i]);
       poly_sub(w.w0.v[i], w.w0.v[i], w.h.v[i]);
-      poly_reduce(w.w0.v[i]);
       reject |= poly_norm_exceeds(w.w0.v[i], p.gamma2 - p.beta);
     }
     // The rejection decision is public in FIPS 204's security argument (a rejected candidate
@@ -208,9 +199,7 @@ void sign_from_mu(const Params& p, DecodedKey& key, std::span<const std::uint8_t
     // ct0 and the hint (lines 25-28).
     std::uint32_t ones = 0;
     for (int i = 0; i < p.k; ++i) {
-      poly_pointwise(w.h.v[i], w.c, key.t0.v[i]);
-      invntt_tomont(w.h.v[i]);
-      poly_reduce(w.h.v[i]);
+      poly_mul_challenge(w.h.v[i], w.c, key.t0.v[i]);  // |ct0| <= τ·2^12, exact
       reject |= poly_norm_exceeds(w.h.v[i], p.gamma2);
       poly_add(w.w0.v[i], w.w0.v[i], w.h.v[i]);
       ones += poly_make_hint(w.h.v[i], w.w0.v[i], w.w1.v[i], p.gamma2);
@@ -231,9 +220,12 @@ void sign_from_mu(const Params& p, DecodedKey& key, std::span<const std::uint8_t
 
 Status verify_from_mu(const Params& p, const std::uint8_t* pk, std::span<const std::uint8_t, 64> mu,
                       const std::uint8_t* sig) noexcept {
+  const std::unique_ptr<VerifyWorkspace> ws(new (std::nothrow) VerifyWorkspace);
+  if (ws == nullptr) return Status::kInternal;
+  PolyVecL& z = ws->z;
+  PolyVecK& h = ws->h;
+  PolyVecK& w = ws->w;
   // sigDecode (Algorithm 27); all inputs are public, so plain branches are fine here.
-  PolyVecL z;
-  PolyVecK h;
   const std::uint8_t* q = sig + p.ctilde_bytes;
   for (int i = 0; i < p.l; ++i, q += p.z_poly_bytes()) unpack_z(z.v[i], q, p);
   if (!unpack_hints(h, q, p)) return Status::kBadEncoding;
@@ -242,36 +234,31 @@ Status verify_from_mu(const Params& p, const std::uint8_t* pk, std::span<const s
   for (int i = 0; i < p.l; ++i)
     if (poly_norm_exceeds(z.v[i], p.gamma1 - p.beta) != 0) return Status::kVerifyFailed;
 
-  Matrix a;
-  expand_a(p, a, std::span<const std::uint8_t, 32>(pk, 32));
-  Poly c;
-  sample_in_ball(c, std::span<const std::uint8_t>(sig, p.ctilde_bytes), p.tau);
-  ntt(c);
+  expand_a(p, ws->a, std::span<const std::uint8_t, 32>(pk, 32));
+  sample_in_ball(ws->c, std::span<const std::uint8_t>(sig, p.ctilde_bytes), p.tau);
   for (int i = 0; i < p.l; ++i) ntt(z.v[i]);
-  // w'_Approx = NTT^-1(Â ∘ NTT(z) - NTT(c) ∘ NTT(t1·2^d)) (line 9).
-  PolyVecK w;
-  matrix_mul(p, w, a, z);
-  std::uint8_t w1_packed[kMaxK * 192];
+  // w'_Approx = NTT^-1(Â ∘ NTT(z) - NTT(c) ∘ NTT(t1·2^d)) (line 9), as NTT^-1(Â ∘ NTT(z)) minus
+  // the exact product c·t1·2^d (|c·t1| <= τ·(2^10 - 1), so |c·t1·2^d| < 2^29).
+  matrix_mul(p, w, ws->a, z);
   const std::size_t w1b = p.w1_poly_bytes();
+  Poly& t1 = ws->t1;
+  Poly& ct1 = ws->ct1;
   for (int i = 0; i < p.k; ++i) {
-    Poly t1;
     unpack_t1(t1, pk + 32 + 320 * sz(i));
-    poly_shiftl(t1);
-    ntt(t1);
-    poly_pointwise(t1, c, t1);
-    poly_sub(w.v[i], w.v[i], t1);
-    poly_reduce(w.v[i]);
-    invntt_tomont(w.v[i]);
-    poly_reduce(w.v[i]);
+    poly_mul_challenge(ct1, ws->c, t1);
+    poly_shiftl(ct1);
+    invntt_tomont(w.v[i]);  // |c| < q
+    poly_sub(w.v[i], w.v[i], ct1);
+    poly_reduce(w.v[i]);  // |c| < q + 2^29, within reduce32's range
     poly_caddq(w.v[i]);
     poly_use_hint(w.v[i], w.v[i], h.v[i], p.gamma2);  // line 10
-    pack_w1(w1_packed + w1b * sz(i), w.v[i], p);
+    pack_w1(ws->w1_packed + w1b * sz(i), w.v[i], p);
   }
   // c̃' = H(μ ‖ w1Encode(w'1), λ/4) (line 12) against c̃, over all λ/4 bytes.
   std::uint8_t ctilde2[kMaxCTildeBytes];
   Shake256 hh;
   hh.absorb(mu);
-  hh.absorb(std::span<const std::uint8_t>(w1_packed, w1b * sz(p.k)));
+  hh.absorb(std::span<const std::uint8_t>(ws->w1_packed, w1b * sz(p.k)));
   hh.squeeze(std::span(ctilde2, p.ctilde_bytes));
   const bool same = ct::equal(std::span<const std::uint8_t>(sig, p.ctilde_bytes),
                               std::span<const std::uint8_t>(ctilde2, p.ctilde_bytes));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "crypto/mldsa/arith.h"
@@ -12,7 +13,7 @@
 
 namespace pqmcp::crypto::mldsa::internal {
 
-// skDecode (FIPS 204 Algorithm 25). Holds secrets: callers wipe it (ScopedWipe).
+// skDecode (FIPS 204 Algorithm 25). Holds secrets; lives inside a workspace that wipes it.
 struct DecodedKey {
   std::uint8_t rho[32];
   std::uint8_t key[32];
@@ -22,24 +23,69 @@ struct DecodedKey {
   PolyVecK t0;
 };
 
+// The working memory of one operation. Each operation makes exactly one heap allocation of its
+// workspace (never one inside the rejection loop) and keeps only small buffers and Keccak states
+// on the stack, so ML-DSA runs in threads with small stacks: libpqhsm signs in its callers'
+// threads, where 64 KB is common, and the whole working set is up to ~120 KB. Members are left
+// uninitialised (no zeroing pass; every member is written before it is read, and memcheck in the
+// constant-time test would report a branch on an unwritten byte). Each destructor wipes the
+// secret part; the expanded matrix Â and the verifier's values are public and are not wiped.
+struct KeyWorkspace {  // KeyGen_internal and public_from_private
+  struct Secret {
+    DecodedKey key;  // s1, s2, t0 (and ρ, K, tr) of the key being made or checked
+    PolyVecL s1hat;
+    PolyVecK t, t0;
+  } s;
+  PolyVecK t1;  // the public key
+  Matrix a;
+  ~KeyWorkspace();
+};
+
+struct SignWorkspace {  // Sign_internal
+  struct Secret {
+    DecodedKey key;
+    std::uint8_t rho2[64];  // ρ''
+    std::uint8_t w1_packed[kMaxK * 192];
+    PolyVecL y, z;
+    PolyVecK w1, w0, h;
+    Poly c;
+  } s;
+  Matrix a;
+  ~SignWorkspace();
+};
+
+struct VerifyWorkspace {  // Verify_internal; everything is public
+  PolyVecL z;
+  PolyVecK h, w;
+  Poly c, t1, ct1;
+  std::uint8_t w1_packed[kMaxK * 192];
+  Matrix a;
+};
+
+// nullptr if the allocation fails (callers report Status::kInternal; nothing here throws).
+std::unique_ptr<KeyWorkspace> new_key_workspace() noexcept;
+std::unique_ptr<SignWorkspace> new_sign_workspace() noexcept;
+
 // kBadKey if an s1/s2 coefficient lies outside [-η, η]. ρ and tr come out declassified.
 Status decode_private_key(const Params& p, const std::uint8_t* sk, DecodedKey& out) noexcept;
 
 // FIPS 204 Algorithm 6 (ML-DSA.KeyGen_internal); pk and sk have the parameter set's sizes.
-void keygen_internal(const Params& p, std::span<const std::uint8_t, 32> xi, std::uint8_t* pk,
-                     std::uint8_t* sk) noexcept;
+// kInternal only if the workspace cannot be allocated.
+Status keygen_internal(const Params& p, std::span<const std::uint8_t, 32> xi, std::uint8_t* pk,
+                       std::uint8_t* sk) noexcept;
 
-// Algorithm 6 lines 5-9 on a decoded key: writes the public key and returns whether the key's
-// t0 equals the one KeyGen would have produced (only that yes/no answer is declassified).
-bool recompute_public_key(const Params& p, const DecodedKey& key, std::uint8_t* pk) noexcept;
+// Algorithm 6 lines 5-9 on the decoded key in ws.s.key: writes the public key and returns
+// whether the key's t0 equals the one KeyGen would have produced (only that yes/no answer is
+// declassified).
+bool recompute_public_key(const Params& p, KeyWorkspace& ws, std::uint8_t* pk) noexcept;
 
-// FIPS 204 Algorithm 7 (ML-DSA.Sign_internal) from line 7 on, given μ. Transforms the key's
-// s1, s2, t0 to the NTT domain in place. sig has the parameter set's size.
-void sign_from_mu(const Params& p, DecodedKey& key, std::span<const std::uint8_t, 64> mu,
+// FIPS 204 Algorithm 7 (ML-DSA.Sign_internal) from line 7 on, given μ, with the decoded key in
+// ws.s.key. sig has the parameter set's size.
+void sign_from_mu(const Params& p, SignWorkspace& ws, std::span<const std::uint8_t, 64> mu,
                   std::span<const std::uint8_t, 32> rnd, std::uint8_t* sig) noexcept;
 
-// FIPS 204 Algorithm 8 (ML-DSA.Verify_internal) given μ: kOk, kVerifyFailed, or kBadEncoding
-// for a malformed hint encoding.
+// FIPS 204 Algorithm 8 (ML-DSA.Verify_internal) given μ: kOk, kVerifyFailed, kBadEncoding for
+// a malformed hint encoding, or kInternal if the workspace cannot be allocated.
 Status verify_from_mu(const Params& p, const std::uint8_t* pk, std::span<const std::uint8_t, 64> mu,
                       const std::uint8_t* sig) noexcept;
 

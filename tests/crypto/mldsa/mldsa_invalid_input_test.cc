@@ -4,6 +4,8 @@
 // with signature and public-key outputs emptied and μ zeroed.
 #include <gtest/gtest.h>
 
+#include "crypto/mldsa/mldsa_core.h"
+#include "crypto/sha3.h"
 #include "mldsa_test_util.h"
 
 namespace pqmcp::crypto::mldsa {
@@ -215,6 +217,84 @@ TEST(MlDsaInvalid, ZOutsideBound) {
     sig[g.ctilde + 1] = 0;
     sig[g.ctilde + 2] &= g.gamma1 == (1 << 17) ? 0xFC : 0xF0;
     EXPECT_EQ(verify(ps, f.pk, f.msg, {}, sig), Status::kVerifyFailed);
+  }
+}
+
+// The test above cannot fail on its own: changing z also changes w'1, so c̃ no longer matches
+// and verification fails with or without the bound (the ACVP-Server #462 trap). Here a signer
+// that skips only the z check (FIPS 204 Algorithm 7 otherwise, with an arbitrary ρ'') keeps
+// iterating until z has a coefficient in [γ1 - β, γ1]: a signature that passes every other check
+// of Algorithm 8, so only ‖z‖∞ < γ1 - β can reject it. Its in-bound signatures must verify, which
+// shows that the construction is right.
+TEST(MlDsaInvalid, ZBoundIsTheOnlyFailingCheck) {
+  using namespace internal;
+  for (ParamSet ps : kAllSets) {
+    Fixture f = make(ps);
+    const Params& p = params(ps);
+    auto ws = new_sign_workspace();
+    ASSERT_NE(ws, nullptr);
+    auto& w = ws->s;
+    ASSERT_EQ(decode_private_key(p, f.sk.data(), w.key), Status::kOk);
+    expand_a(p, ws->a, std::span<const std::uint8_t, 32>(w.key.rho, 32));
+    std::array<std::uint8_t, 64> mu;
+    ASSERT_EQ(compute_mu(ps, f.pk, f.msg, {}, mu), Status::kOk);
+    const Bytes rho2 = test::test_bytes("z-bound-rho2", 64);
+    std::memcpy(w.rho2, rho2.data(), 64);
+    int oversized = 0, in_bound = 0;
+    for (std::uint16_t kappa = 0; kappa < 2000 && (oversized == 0 || in_bound == 0);
+         kappa = static_cast<std::uint16_t>(kappa + p.l)) {
+      for (int r = 0; r < p.l; ++r) {
+        expand_mask_poly(w.y.v[r], w.rho2, static_cast<std::uint16_t>(kappa + r), p);
+        w.z.v[r] = w.y.v[r];
+        ntt(w.z.v[r]);
+      }
+      matrix_mul(p, w.w0, ws->a, w.z);
+      for (int i = 0; i < p.k; ++i) {
+        invntt_tomont(w.w0.v[i]);
+        poly_caddq(w.w0.v[i]);
+        poly_decompose(w.w1.v[i], w.w0.v[i], w.w0.v[i], p.gamma2);
+        pack_w1(w.w1_packed + p.w1_poly_bytes() * static_cast<std::size_t>(i), w.w1.v[i], p);
+      }
+      Bytes sig(p.sig_bytes());
+      Shake256 h;
+      h.absorb(mu);
+      h.absorb(std::span<const std::uint8_t>(w.w1_packed, p.w1_poly_bytes() * static_cast<std::size_t>(p.k)));
+      h.squeeze(std::span(sig.data(), p.ctilde_bytes));
+      sample_in_ball(w.c, std::span<const std::uint8_t>(sig.data(), p.ctilde_bytes), p.tau);
+      bool encodable = true, big = false;
+      for (int i = 0; i < p.l; ++i) {
+        poly_mul_challenge(w.z.v[i], w.c, w.key.s1.v[i]);
+        poly_add(w.z.v[i], w.z.v[i], w.y.v[i]);
+        for (std::int32_t x : w.z.v[i].c) {
+          encodable = encodable && x > -p.gamma1 && x <= p.gamma1;
+          big = big || x >= p.gamma1 - p.beta || x <= -(p.gamma1 - p.beta);
+        }
+      }
+      std::uint32_t reject = 0, ones = 0;
+      for (int i = 0; i < p.k; ++i) {
+        poly_mul_challenge(w.h.v[i], w.c, w.key.s2.v[i]);
+        poly_sub(w.w0.v[i], w.w0.v[i], w.h.v[i]);
+        reject |= poly_norm_exceeds(w.w0.v[i], p.gamma2 - p.beta);
+        poly_mul_challenge(w.h.v[i], w.c, w.key.t0.v[i]);
+        reject |= poly_norm_exceeds(w.h.v[i], p.gamma2);
+        poly_add(w.w0.v[i], w.w0.v[i], w.h.v[i]);
+        ones += poly_make_hint(w.h.v[i], w.w0.v[i], w.w1.v[i], p.gamma2);
+      }
+      if (reject != 0 || ones > static_cast<std::uint32_t>(p.omega) || !encodable) continue;
+      std::uint8_t* q = sig.data() + p.ctilde_bytes;
+      for (int i = 0; i < p.l; ++i, q += p.z_poly_bytes()) pack_z(q, w.z.v[i], p);
+      pack_hints(q, w.h, p);
+      const Status got = verify(ps, f.pk, f.msg, {}, sig);
+      if (big) {
+        EXPECT_EQ(got, Status::kVerifyFailed) << name(ps) << " kappa " << kappa;
+        ++oversized;
+      } else {
+        EXPECT_EQ(got, Status::kOk) << name(ps) << " kappa " << kappa;
+        ++in_bound;
+      }
+    }
+    EXPECT_GT(oversized, 0) << name(ps);
+    EXPECT_GT(in_bound, 0) << name(ps);
   }
 }
 

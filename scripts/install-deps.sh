@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev                      # libpqhsm's token storage
   libcli11-dev libtomlplusplus-dev    # the pqmcp command line and its TOML config
   softhsm2 opensc python3-pykcs11 p11-kit   # outside PKCS#11 modules and clients for tests
+  openssl curl chromium               # post-quantum TLS interop tests (headless Chromium)
   valgrind                            # constant-time tests (memcheck secret marking)
   python3                             # small checks in the test suite
 )

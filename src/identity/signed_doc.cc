@@ -80,14 +80,18 @@ Result<std::string> export_bundle(const Registry& reg, const Identity& admin, co
   body["issuer"] = nlohmann::ordered_json{{"name", admin.name}, {"kid", admin_key.kid}};
   body["identities"] = ids;
   body["revoked"] = revoked;
-  const std::string payload = body.dump();
-  auto sig = signer(as_bytes(payload), as_bytes(kBundleContext));
+  return sign_document(body.dump(), admin_key, signer, kBundleContext);
+}
+
+Result<std::string> sign_document(std::string_view payload, const KeyVersion& key, const Signer& signer,
+                                  std::string_view ctx) {
+  auto sig = signer(as_bytes(payload), as_bytes(ctx));
   if (!sig) return std::move(sig).error();
   nlohmann::ordered_json env;
   env["payload"] = base64url(as_bytes(payload));
   nlohmann::ordered_json one;
-  one["kid"] = admin_key.kid;
-  one["alg"] = alg_name(admin_key.public_key.alg);
+  one["kid"] = key.kid;
+  one["alg"] = alg_name(key.public_key.alg);
   one["sig"] = base64url(*sig);
   env["signatures"] = nlohmann::ordered_json::array();
   env["signatures"].push_back(one);
@@ -104,27 +108,34 @@ Result<std::vector<std::string>> bundle_signer_kids(std::string_view text) {
   return kids;
 }
 
-Result<Bundle> verify_bundle(std::string_view text, const PublicKey& admin, std::int64_t now) {
-  const char* op = "verify trust bundle";
+Result<Bytes> verify_document(std::string_view text, const PublicKey& key, std::string_view ctx, const char* op) {
   json env = json::parse(text, nullptr, false);
   if (env.is_discarded() || !env.is_object() || !env.contains("signatures") || !env["signatures"].is_array())
-    return bad(op, "not a pqmcp trust bundle");
+    return bad(op, "not a pqmcp signed document");
   auto payload = from_base64url(str(env, "payload"));
   if (!payload || payload->empty()) return bad(op, "missing or malformed payload");
-  const std::string admin_kid = admin.kid();
+  const std::string kid = key.kid();
   bool verified = false;
   for (auto& s : env["signatures"]) {
-    if (!s.is_object() || str(s, "kid") != admin_kid) continue;
+    if (!s.is_object() || str(s, "kid") != kid) continue;
     auto a = alg_from_name(str(s, "alg"));
-    if (!a || *a != admin.alg) return bad(op, "signature algorithm '" + str(s, "alg") + "' is unknown or not the admin key's");
+    if (!a || *a != key.alg) return bad(op, "signature algorithm '" + str(s, "alg") + "' is unknown or not the signing key's");
     auto sig = from_base64url(str(s, "sig"));
     if (!sig) return bad(op, "malformed signature");
-    auto ok = verify(admin, *payload, as_bytes(kBundleContext), *sig);
+    auto ok = verify(key, *payload, as_bytes(ctx), *sig);
     if (!ok) return std::move(ok).error();
-    if (!*ok) return p11::make_error(Kind::kToken, op, "", "the admin signature does not verify: the bundle was altered or signed by another key");
+    if (!*ok) return p11::make_error(Kind::kToken, op, "", "the signature does not verify: the document was altered or signed by another key");
     verified = true;
   }
-  if (!verified) return p11::make_error(Kind::kNotFound, op, "", "no signature by the pinned admin key " + admin_kid);
+  if (!verified) return p11::make_error(Kind::kNotFound, op, "", "no signature by the pinned key " + kid);
+  return std::move(*payload);
+}
+
+Result<Bundle> verify_bundle(std::string_view text, const PublicKey& admin, std::int64_t now) {
+  const char* op = "verify trust bundle";
+  auto payload = verify_document(text, admin, kBundleContext, op);
+  if (!payload) return std::move(payload).error();
+  const std::string admin_kid = admin.kid();
 
   // Only now are the payload bytes trusted enough to parse.
   json body = json::parse(payload->begin(), payload->end(), nullptr, false);

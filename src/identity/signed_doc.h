@@ -57,4 +57,14 @@ Result<Bundle> verify_bundle(std::string_view text, const PublicKey& admin, std:
 // The kids of the bundle's signatures, without verifying (to find the admin key to pin).
 Result<std::vector<std::string>> bundle_signer_kids(std::string_view text);
 
+// The JWS-style envelope shared by trust bundles and other signed documents (tool-pin
+// manifests, docs/protocol.md §8.1): {"payload":"<b64url>","signatures":[{"kid","alg","sig"}]},
+// every signature over the exact payload bytes with a per-document-type context (ML-DSA and
+// composite; Ed25519/ES256 take none, so the payload's "type" member must separate them).
+Result<std::string> sign_document(std::string_view payload, const KeyVersion& key, const Signer& signer,
+                                  std::string_view ctx);
+// Returns the payload bytes if a signature by key's kid, naming key's algorithm, verifies over
+// them; `op` names the operation in errors. The payload is not parsed.
+Result<Bytes> verify_document(std::string_view text, const PublicKey& key, std::string_view ctx, const char* op);
+
 }  // namespace pqmcp::identity

@@ -13,6 +13,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev    # the pqmcp command line and its TOML config
   softhsm2 opensc python3-pykcs11 p11-kit   # outside PKCS#11 modules and clients for tests
   openssl curl chromium               # post-quantum TLS interop tests (headless Chromium)
+  libpq-dev postgresql sqlite3        # audit log: PostgreSQL backend and its tests
   valgrind                            # constant-time tests (memcheck secret marking)
   python3                             # small checks in the test suite
 )

@@ -17,6 +17,7 @@ struct Globals {
 void add_setup_commands(CLI::App& app, Globals& g);     // init, token
 void add_identity_commands(CLI::App& app, Globals& g);  // identity
 void add_sign_commands(CLI::App& app, Globals& g);      // sign, verify, trust
+void add_audit_commands(CLI::App& app, Globals& g);     // audit
 void add_tools_commands(CLI::App& app, Globals& g);     // tools
 
 // Aligned text table on stdout.

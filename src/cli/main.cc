@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   add_setup_commands(app, g);
   add_identity_commands(app, g);
   add_sign_commands(app, g);
+  add_audit_commands(app, g);
   add_tools_commands(app, g);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,184 @@
+#include "audit/entry.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace pqmcp::audit {
+
+namespace {
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    std::uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+    for (std::size_t j = 1; j < n; ++j) {
+      const unsigned char d = static_cast<unsigned char>(s[i + j]);
+      if ((d >> 6) != 2) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8 (RFC 3629 §3).
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+// RFC 8785 §3.2.2.2: the short escapes, \u00xx (lower-case hex) for other controls, the rest as is.
+void put_string(std::string& o, std::string_view s) {
+  o += '"';
+  for (char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': o += "\\\""; break;
+      case '\\': o += "\\\\"; break;
+      case '\b': o += "\\b"; break;
+      case '\f': o += "\\f"; break;
+      case '\n': o += "\\n"; break;
+      case '\r': o += "\\r"; break;
+      case '\t': o += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          o += buf;
+        } else {
+          o += ch;
+        }
+    }
+  }
+  o += '"';
+}
+
+bool is_hex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+bool one_of(std::string_view v, std::initializer_list<std::string_view> set) {
+  for (auto s : set)
+    if (v == s) return true;
+  return false;
+}
+
+}  // namespace
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string rfc3339_ms(std::int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(((ms % 1000) + 1000) % 1000));
+  return buf;
+}
+
+bool parse_rfc3339_ms(std::string_view s, std::int64_t& ms) {
+  int Y, M, D, h, m, sec, n = 0;
+  std::string str(s);
+  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 || n != 19) {
+    // A bare date ("2026-01-31") is accepted by --since.
+    if (std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3 || n != 10 || str.size() != 10) return false;
+    h = m = sec = 0;
+  }
+  int frac = 0;
+  std::size_t i = static_cast<std::size_t>(n);
+  if (n == 19) {
+    if (i < str.size() && str[i] == '.') {
+      int digits = 0;
+      for (++i; i < str.size() && str[i] >= '0' && str[i] <= '9'; ++i, ++digits)
+        if (digits < 3) frac = frac * 10 + (str[i] - '0');
+      if (digits == 0) return false;
+      for (; digits < 3; ++digits) frac *= 10;
+    }
+    if (i + 1 != str.size() || (str[i] != 'Z' && str[i] != 'z')) return false;
+  }
+  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60) return false;
+  std::tm tm{};
+  tm.tm_year = Y - 1900, tm.tm_mon = M - 1, tm.tm_mday = D, tm.tm_hour = h, tm.tm_min = m, tm.tm_sec = sec;
+  ms = static_cast<std::int64_t>(timegm(&tm)) * 1000 + frac;
+  return true;
+}
+
+Result<std::string> Entry::canonical() const {
+  const std::map<std::string_view, const std::string*> fields = {
+      {"agent", &agent}, {"decision", &decision}, {"direction", &direction}, {"kid", &kid},
+      {"method", &method}, {"msg_sha256", &msg_sha256}, {"name", &name}, {"rule", &rule},
+      {"source", &source}, {"verify", &verify}};
+  for (auto& [k, v] : fields)
+    if (!valid_utf8(*v)) return make_error(Error::Kind::kInput, "entry field '" + std::string(k) + "' is not valid UTF-8");
+  if (!msg_sha256.empty() && !is_hex64(msg_sha256))
+    return make_error(Error::Kind::kInput, "entry field 'msg_sha256' must be 64 lower-case hex digits");
+  if (!one_of(direction, {"request", "response", "notification", "key-op"}))
+    return make_error(Error::Kind::kInput, "entry field 'direction' must be request, response, notification or key-op");
+  if (!one_of(decision, {"allow", "deny", "error"}))
+    return make_error(Error::Kind::kInput, "entry field 'decision' must be allow, deny or error");
+  // Sorted by UTF-16 code unit (RFC 8785 §3.2.3); all keys are ASCII, so byte order is that order.
+  std::string o = "{";
+  bool first = true;
+  auto key = [&](std::string_view k) {
+    if (!first) o += ',';
+    first = false;
+    put_string(o, k);
+    o += ':';
+  };
+  std::map<std::string_view, int> order;  // merges "time" and "v" into the sorted sequence
+  for (auto& [k, v] : fields) order[k] = 0;
+  order["time"] = 1;
+  order["v"] = 2;
+  for (auto& [k, kind] : order) {
+    key(k);
+    if (kind == 0) put_string(o, *fields.at(k));
+    else if (kind == 1) put_string(o, rfc3339_ms(time_ms));
+    else o += '1';
+  }
+  return o + "}";
+}
+
+Result<Entry> Entry::from_json(std::string_view text) {
+  auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return make_error(Error::Kind::kInput, "an entry must be one JSON object");
+  Entry e;
+  std::map<std::string, std::string*> fields = {
+      {"agent", &e.agent}, {"decision", &e.decision}, {"direction", &e.direction}, {"kid", &e.kid},
+      {"method", &e.method}, {"msg_sha256", &e.msg_sha256}, {"name", &e.name}, {"rule", &e.rule},
+      {"source", &e.source}, {"verify", &e.verify}};
+  for (auto& [k, v] : j.items()) {
+    if (k == "v") {
+      if (!v.is_number_integer() || v.get<std::int64_t>() != 1)
+        return make_error(Error::Kind::kInput, "entry version 'v' must be 1");
+    } else if (k == "time") {
+      if (!v.is_string() || !parse_rfc3339_ms(v.get_ref<const std::string&>(), e.time_ms))
+        return make_error(Error::Kind::kInput, "entry field 'time' must be an RFC 3339 UTC time");
+    } else if (auto it = fields.find(k); it != fields.end()) {
+      if (!v.is_string()) return make_error(Error::Kind::kInput, "entry field '" + k + "' must be a string");
+      *it->second = v.get<std::string>();
+    } else {
+      return make_error(Error::Kind::kInput, "unknown entry field '" + k + "'");
+    }
+  }
+  return e;
+}
+
+Result<Entry> Entry::from_canonical(std::string_view bytes) {
+  auto e = from_json(bytes);
+  if (!e) return e;
+  auto c = e->canonical();
+  if (!c) return c.error();
+  if (*c != bytes) return make_error(Error::Kind::kInput, "entry bytes are not in canonical form");
+  return e;
+}
+
+}  // namespace pqmcp::audit

@@ -1,0 +1,69 @@
+// The append API the gateways and the token call: entries are queued, committed in batches by
+// one thread (group commit: one durable transaction, hence one fsync, per batch), and each
+// caller is answered only after its batch is durable. Checkpoints are signed every N entries or
+// T seconds, whichever comes first (docs/audit-log.md "Writer").
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "audit/entry.h"
+#include "audit/note.h"
+#include "audit/storage.h"
+
+namespace pqmcp::audit {
+
+struct WriterOptions {
+  std::string origin;                       // checkpoint origin and key name ("pqmcp.example/audit")
+  std::vector<NoteSigner*> signers;         // not owned; empty: no checkpoints
+  std::uint64_t checkpoint_every = 1000;    // N entries
+  std::chrono::milliseconds checkpoint_interval{10000};  // T
+  std::size_t max_batch = 8192;             // entries per transaction
+};
+
+class Writer {
+ public:
+  using Done = std::function<void(Result<std::uint64_t>)>;
+
+  Writer(Storage& s, WriterOptions o);
+  ~Writer();  // commits what is queued, then stops
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Blocks until the entry is durable; returns its index.
+  Result<std::uint64_t> append(const Entry& e);
+  // Canonical entry bytes as produced by Entry::canonical() (checked here).
+  Result<std::uint64_t> append_leaf(std::string leaf);
+  // Never blocks on I/O; done runs on the commit thread once the entry is durable (or failed).
+  void append_async(std::string leaf, Done done);
+  // Waits for everything queued so far, then signs a checkpoint of the current head if it is
+  // newer than the last one. Returns the note (empty when nothing new or no signers).
+  Result<std::string> checkpoint_now();
+  // Last checkpoint written by this writer (empty before the first).
+  std::string last_checkpoint() const;
+
+ private:
+  struct Item {
+    std::string leaf;
+    Done done;
+  };
+  void run();
+  Result<std::string> sign_head();
+
+  Storage& store_;
+  WriterOptions opt_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_, idle_cv_;
+  std::deque<Item> queue_;
+  bool stop_ = false, busy_ = false;
+  std::uint64_t since_checkpoint_ = 0, checkpointed_size_ = 0;
+  std::chrono::steady_clock::time_point last_checkpoint_time_;
+  std::string last_note_;
+  std::thread thread_;
+};
+
+}  // namespace pqmcp::audit

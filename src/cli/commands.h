@@ -19,6 +19,7 @@ void add_identity_commands(CLI::App& app, Globals& g);  // identity
 void add_sign_commands(CLI::App& app, Globals& g);      // sign, verify, trust
 void add_audit_commands(CLI::App& app, Globals& g);     // audit
 void add_tools_commands(CLI::App& app, Globals& g);     // tools
+void add_policy_commands(CLI::App& app, Globals& g);    // policy
 
 // Aligned text table on stdout.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

@@ -1,0 +1,25 @@
+// pqmcp's vendor-defined PKCS#11 values (base spec §2: CKM_/CKA_VENDOR_DEFINED ranges), shared by
+// libpqhsm and the client. "PQ" = 0x5051 marks them as pqmcp's (docs/token.md "Policy inside the
+// token"). Other modules do not know them; the client checks C_GetMechanismList first.
+#pragma once
+
+#include "pkcs11/pkcs11.h"
+
+// Signs an MCP envelope signing input (docs/protocol.md §4.2) with an ML-DSA key only after the
+// token has parsed the message and its on-token policy allowed it. Pure ML-DSA, empty context;
+// optional CK_SIGN_ADDITIONAL_CONTEXT is refused (the context is fixed by the protocol).
+#define CKM_PQMCP_MCP_SIGN_MLDSA (CKM_VENDOR_DEFINED | 0x50510001UL)
+// The ML-DSA half of a composite identity (draft-ietf-lamps-pq-composite-sigs): input is the same
+// signing input M; the token checks policy on M, builds M' = Prefix ‖ Label ‖ 0 ‖ PH(M) itself
+// and signs M' with ML-DSA, context = Label. The mechanism parameter is the composite algorithm
+// (a CK_ULONG, one of CKP_PQMCP_COMPOSITE_*); it must match the key's ML-DSA parameter set.
+#define CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA (CKM_VENDOR_DEFINED | 0x50510002UL)
+#define CKP_PQMCP_COMPOSITE_MLDSA44_ED25519 1UL
+#define CKP_PQMCP_COMPOSITE_MLDSA65_ED25519 2UL
+
+// CK_BBOOL on a CKO_DATA token object: this object holds the MCP policy (CKA_VALUE = canonical
+// policy TOML). Only the SO may create, change or destroy such an object.
+#define CKA_PQMCP_MCP_POLICY (CKA_VENDOR_DEFINED | 0x50510001UL)
+// UTF-8 identity name on an ML-DSA key: the agent the token evaluates policy for. Set when the
+// key is generated or created, never changed afterwards (CKR_ATTRIBUTE_READ_ONLY).
+#define CKA_PQMCP_OWNER (CKA_VENDOR_DEFINED | 0x50510002UL)

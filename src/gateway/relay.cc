@@ -1,0 +1,260 @@
+#include "gateway/relay.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace pqmcp::gateway {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Self-pipe: signal handlers only write a byte; the loop does the work.
+int g_sig_pipe[2] = {-1, -1};
+
+extern "C" void on_signal(int s) {
+  int saved = errno;
+  unsigned char b = static_cast<unsigned char>(s);
+  [[maybe_unused]] auto n = ::write(g_sig_pipe[1], &b, 1);
+  errno = saved;
+}
+
+void install_signals() {
+  if (g_sig_pipe[0] < 0) {
+    if (::pipe2(g_sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) g_sig_pipe[0] = g_sig_pipe[1] = -1;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::sigaction(s, &sa, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+void log(const RelayOptions& o, const std::string& msg) {
+  std::string line = o.name + ": " + msg + "\n";
+  [[maybe_unused]] auto n = ::write(2, line.data(), line.size());
+}
+
+// Reads what is available; returns bytes read, 0 on EOF, -1 on EAGAIN, -2 on error.
+ssize_t read_some(int fd, std::string& buf) {
+  buf.resize(1 << 16);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n >= 0) {
+      buf.resize(static_cast<std::size_t>(n));
+      return n;
+    }
+    if (errno == EINTR) continue;
+    buf.clear();
+    return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : -2;
+  }
+}
+
+}  // namespace
+
+RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, const RelayOptions& o) {
+  install_signals();
+  set_nonblocking(client_in);
+  set_nonblocking(client_out);
+  LineReader rc(o.max_line), rs(o.max_line);
+  OutQueue to_client, to_server;
+  Emit emit(to_client, to_server);
+  std::vector<Frame> frames;
+  std::string buf;
+  RelayResult res;
+
+  bool client_in_open = true, client_out_ok = true;
+  bool child_out_open = true, child_err_open = true;
+  enum class Phase { kRunning, kClosing, kTermSent, kKilled } phase = Phase::kRunning;
+  Clock::time_point deadline{};
+  Clock::time_point exited_at{};
+  bool child_gone_notified = false;
+
+  auto guarded = [&](auto&& fn) {
+    // Last resort only: filters answer bad input themselves (DESIGN.md §3), but an allocation
+    // failure must cost one message, not the session.
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      log(o, std::string("internal error while relaying a message (dropped): ") + e.what());
+    } catch (...) {
+      log(o, "internal error while relaying a message (dropped)");
+    }
+  };
+  auto dispatch = [&](bool from_client) {
+    for (auto& fr : frames) {
+      guarded([&] {
+        if (from_client)
+          fr.overlong ? f.client_overlong(*fr.overlong, emit) : f.from_client(fr.line, emit);
+        else
+          fr.overlong ? f.server_overlong(*fr.overlong, emit) : f.from_server(fr.line, emit);
+      });
+    }
+    frames.clear();
+  };
+  auto begin_close = [&](const char* why) {
+    if (phase != Phase::kRunning) return;
+    if (res.ended_by.empty()) res.ended_by = why;
+    phase = Phase::kClosing;
+    deadline = Clock::now() + o.shutdown.after_close;
+  };
+  auto server_gone = [&] {
+    if (child_gone_notified) return;
+    child_gone_notified = true;
+    guarded([&] { f.server_gone(emit); });
+  };
+
+  for (;;) {
+    if (!child.exited()) child.poll_exit();
+    if (child.exited() && exited_at == Clock::time_point{}) {
+      exited_at = Clock::now();
+      if (phase == Phase::kRunning) begin_close("server-exit");
+      if (phase == Phase::kClosing && res.child_ended.empty()) res.child_ended = "exited";
+    }
+    // The client is gone and everything it sent has reached the child: close the child's stdin.
+    if (phase == Phase::kClosing && child.stdin_fd() >= 0 &&
+        (to_server.empty() || child.exited() || Clock::now() >= deadline))
+      child.close_stdin();
+    if (phase != Phase::kRunning && !child.exited() && child.stdin_fd() < 0 && Clock::now() >= deadline) {
+      if (phase == Phase::kClosing) {
+        log(o, "the server did not exit after its stdin was closed; sending SIGTERM");
+        ::kill(-child.pid(), SIGTERM), ::kill(child.pid(), SIGTERM);
+        phase = Phase::kTermSent;
+        deadline = Clock::now() + o.shutdown.after_term;
+      } else if (phase == Phase::kTermSent) {
+        log(o, "the server ignored SIGTERM; sending SIGKILL");
+        ::kill(-child.pid(), SIGKILL), ::kill(child.pid(), SIGKILL);
+        phase = Phase::kKilled;
+        deadline = Clock::now() + std::chrono::seconds(5);
+      }
+    }
+    if (child.exited()) {
+      if (res.child_ended.empty())
+        res.child_ended = phase == Phase::kTermSent ? "sigterm" : phase == Phase::kKilled ? "sigkill" : "exited";
+      // Done once its output is drained and delivered (a grandchild holding the pipes open, or a
+      // client that stopped reading, gets a short grace period, not a hang).
+      bool drained = !child_out_open && !child_err_open && (to_client.empty() || !client_out_ok);
+      if (drained || Clock::now() - exited_at > std::chrono::milliseconds(1500)) break;
+    }
+
+    std::vector<pollfd> p;
+    enum Slot { kSig, kCin, kCout, kSin, kSout, kSerr, kSlots };
+    int idx[kSlots];
+    auto add = [&](Slot s, int fd, short ev) {
+      idx[s] = -1;
+      if (fd < 0 || ev == 0) return;
+      idx[s] = static_cast<int>(p.size());
+      p.push_back(pollfd{fd, ev, 0});
+    };
+    add(kSig, g_sig_pipe[0], POLLIN);
+    add(kCin, client_in_open && phase == Phase::kRunning && to_server.size() < o.high_water ? client_in : -1, POLLIN);
+    add(kCout, client_out_ok && !to_client.empty() ? client_out : -1, POLLOUT);
+    add(kSin, !to_server.empty() ? child.stdin_fd() : -1, POLLOUT);
+    add(kSout, child_out_open && to_client.size() < o.high_water ? child.stdout_fd() : -1, POLLIN);
+    add(kSerr, child_err_open ? child.stderr_fd() : -1, POLLIN);
+    int timeout = -1;
+    if (phase != Phase::kRunning || child.exited()) timeout = 50;  // deadlines are checked above
+    int n = ::poll(p.data(), p.size(), timeout);
+    if (n < 0 && errno != EINTR) {
+      log(o, std::string("poll: ") + std::strerror(errno));
+      begin_close("internal-error");
+      continue;
+    }
+    auto ready = [&](Slot s, short mask) { return idx[s] >= 0 && (p[idx[s]].revents & mask); };
+    const short kIn = POLLIN | POLLHUP | POLLERR;
+
+    if (ready(kSig, POLLIN)) {
+      unsigned char sigs[64];
+      ssize_t k = ::read(g_sig_pipe[0], sigs, sizeof sigs);
+      for (ssize_t i = 0; i < k; ++i)
+        if (sigs[i] != SIGCHLD) {
+          log(o, std::string("received ") + ::strsignal(sigs[i]) + "; shutting the server down");
+          begin_close("signal");
+          // Whoever signalled us is itself waiting to escalate: skip the stdin grace period and
+          // finish within half of it, so that nested gateways end inside-out (no orphans).
+          if (phase == Phase::kClosing && !child.exited()) {
+            child.close_stdin();
+            ::kill(-child.pid(), SIGTERM), ::kill(child.pid(), SIGTERM);
+            phase = Phase::kTermSent;
+            deadline = Clock::now() + o.shutdown.after_term / 2;
+          }
+        }
+    }
+    if (ready(kCin, kIn)) {
+      ssize_t r = read_some(client_in, buf);
+      if (r > 0) {
+        rc.feed(buf, frames);
+        dispatch(true);
+      } else if (r == 0 || r == -2) {
+        rc.finish(frames);
+        dispatch(true);
+        client_in_open = false;
+        begin_close("client-eof");
+      }
+    }
+    if (ready(kSout, kIn)) {
+      ssize_t r = read_some(child.stdout_fd(), buf);
+      if (r > 0) {
+        rs.feed(buf, frames);
+        dispatch(false);
+      } else if (r == 0 || r == -2) {
+        rs.finish(frames);
+        dispatch(false);
+        child_out_open = false;
+        child.close_stdout();
+        server_gone();
+        begin_close("server-exit");
+      }
+    }
+    if (ready(kSerr, kIn)) {
+      ssize_t r = read_some(child.stderr_fd(), buf);
+      if (r > 0) {
+        // The server's stderr is its log (MCP stdio transport); pass it on unchanged.
+        std::size_t off = 0;
+        while (off < buf.size()) {
+          ssize_t w = ::write(2, buf.data() + off, buf.size() - off);
+          if (w <= 0 && errno != EINTR) break;
+          if (w > 0) off += static_cast<std::size_t>(w);
+        }
+      } else if (r == 0 || r == -2) {
+        child_err_open = false;
+        child.close_stderr();
+      }
+    }
+    if (ready(kSin, POLLOUT | POLLERR | POLLHUP)) {
+      if (!to_server.flush(child.stdin_fd())) {
+        // The child closed its stdin: it is going away; its exit ends the session.
+        to_server.clear();
+        child.close_stdin();
+      }
+    }
+    if (ready(kCout, POLLOUT | POLLERR | POLLHUP)) {
+      if (!to_client.flush(client_out)) {
+        client_out_ok = false;
+        to_client.clear();
+        client_in_open = false;
+        begin_close("client-write-error");
+      }
+    }
+    if (phase != Phase::kRunning && !child_out_open && !child.exited() && !child_gone_notified) server_gone();
+  }
+  // Flush what is left for the client (bounded: it may have stopped reading).
+  auto until = Clock::now() + std::chrono::milliseconds(500);
+  while (client_out_ok && !to_client.empty() && Clock::now() < until) {
+    pollfd pf{client_out, POLLOUT, 0};
+    if (::poll(&pf, 1, 100) > 0 && !to_client.flush(client_out)) break;
+  }
+  if (!child.exited()) child.shutdown({std::chrono::milliseconds(0), std::chrono::milliseconds(200)});
+  res.exit_code = res.ended_by == "server-exit" ? child.exit_code() : 0;
+  return res;
+}
+
+}  // namespace pqmcp::gateway

@@ -1,0 +1,69 @@
+#include "gateway/side.h"
+
+namespace pqmcp::gateway {
+
+Side::Side(FilterConfig cfg, const mcp::Signer& signer, mcp::Verifier& verifier, AuditSink& audit)
+    : cfg_(std::move(cfg)), signer_(signer), verifier_(verifier), audit_(audit) {}
+
+json::JsonResult<json::Value> Side::parse(std::string_view line) const {
+  return json::parse(line, json::Limits{cfg_.max_line, 64});
+}
+
+std::string Side::reason_of(const json::Error& e) {
+  switch (e.code) {
+    case json::ErrorCode::kTooLarge: return "too-large";
+    case json::ErrorCode::kTooDeep: return "too-deep";
+    default: return "malformed-json";
+  }
+}
+
+AuditRecord Side::record(const char* dir, std::string_view line) const {
+  AuditRecord r;
+  r.ts_ms = now();
+  r.side = side_name_;
+  r.direction = dir;
+  r.kind = "invalid";
+  r.digest = sha256_hex(line);
+  return r;
+}
+
+void Side::fill(AuditRecord& r, const mcp::MessageInfo& info, const json::Value& msg) const {
+  r.kind = kind_str(info.kind);
+  r.method = info.method;
+  if (info.kind != mcp::Kind::kNotification) r.id = id_key(info.id);
+  r.target = target_of(msg);
+}
+
+std::optional<Digest> Side::sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers,
+                                 std::string* error) {
+  auto& s = sessions_[aud];
+  if (!s) {
+    auto c = mcp::SigningSession::create(signer_, aud);
+    if (!c) {
+      warn("cannot start a signing session: " + c.error());
+      if (error) *error = c.error();
+      return std::nullopt;
+    }
+    s = std::move(c.value());
+  }
+  auto d = s->sign(msg, now(), answers);
+  if (!d) {
+    warn("signing failed: " + d.error());
+    if (error) *error = d.error();
+    return std::nullopt;
+  }
+  return *d;
+}
+
+std::string Side::signed_error(const json::Value& id, int code, const std::string& message, json::Value data,
+                               const std::string& aud, const std::optional<Digest>& answers) {
+  data["side"] = side_name_;
+  json::Value e = error_response(id, code, message, std::move(data));
+  if (answers) {
+    json::Value copy = e;
+    if (sign(copy, aud, answers)) return dump(copy);
+  }
+  return dump(e);
+}
+
+}  // namespace pqmcp::gateway

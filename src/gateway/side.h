@@ -1,0 +1,97 @@
+// The part of a filter both gateway ends share: parsing under the line limit, signing toward an
+// audience, and filling audit records.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "gateway/gate.h"
+#include "gateway/relay.h"
+#include "mcp/envelope.h"
+#include "mcp/verifier.h"
+
+namespace pqmcp::gateway {
+
+using Digest = std::array<std::uint8_t, 32>;
+
+class Side : public Filter {
+ public:
+  const FilterConfig& config() const { return cfg_; }
+
+ protected:
+  Side(FilterConfig cfg, const mcp::Signer& signer, mcp::Verifier& verifier, AuditSink& audit);
+
+  std::int64_t now() const { return cfg_.now_ms ? cfg_.now_ms() : wall_ms(); }
+  json::JsonResult<json::Value> parse(std::string_view line) const;
+  // Audit record prefilled with side, direction, time and the digest of the bytes received.
+  AuditRecord record(const char* dir, std::string_view line) const;
+  void fill(AuditRecord& r, const mcp::MessageInfo& info, const json::Value& msg) const;
+  void audit(const AuditRecord& r) { audit_.record(r); }
+  // Signs msg toward aud (a session per audience: sequence numbers are per sender and session).
+  // Returns the request digest for requests (what a response must name); nullopt on failure,
+  // after warning.
+  std::optional<Digest> sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers,
+                             std::string* error = nullptr);
+  // An error response for a request, signed toward aud when answers is known; unsigned
+  // otherwise (there is nothing it could be bound to).
+  std::string signed_error(const json::Value& id, int code, const std::string& message, json::Value data,
+                           const std::string& aud, const std::optional<Digest>& answers);
+  void warn(const std::string& msg) const { gateway::warn(cfg_.log_name, msg); }
+  static std::string reason_of(const json::Error& e);
+
+  FilterConfig cfg_;
+  const mcp::Signer& signer_;
+  mcp::Verifier& verifier_;
+  AuditSink& audit_;
+  const char* side_name_ = "";
+
+ private:
+  std::map<std::string, std::unique_ptr<mcp::SigningSession>> sessions_;
+};
+
+// Bound on requests awaiting a response per direction: a peer that never answers cannot grow
+// the gateway's memory without limit (the oldest entries are forgotten first).
+inline constexpr std::size_t kMaxPending = 1 << 16;
+
+template <typename V>
+class PendingMap {
+ public:
+  void put(const std::string& k, V v) {
+    if (m_.size() >= kMaxPending) m_.erase(order_.front()), order_.pop_front();
+    if (m_.insert_or_assign(k, std::move(v)).second) order_.push_back(k);
+  }
+  std::optional<V> take(const std::string& k) {
+    auto it = m_.find(k);
+    if (it == m_.end()) return std::nullopt;
+    V v = std::move(it->second);
+    m_.erase(it);
+    for (auto o = order_.begin(); o != order_.end(); ++o)
+      if (*o == k) {
+        order_.erase(o);
+        break;
+      }
+    return v;
+  }
+  const V* find(const std::string& k) const {
+    auto it = m_.find(k);
+    return it == m_.end() ? nullptr : &it->second;
+  }
+  std::unordered_map<std::string, V> drain() {
+    auto out = std::move(m_);
+    m_.clear();
+    order_.clear();
+    return out;
+  }
+  std::size_t size() const { return m_.size(); }
+
+ private:
+  std::unordered_map<std::string, V> m_;
+  std::deque<std::string> order_;
+};
+
+}  // namespace pqmcp::gateway

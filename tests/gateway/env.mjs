@@ -1,0 +1,85 @@
+// A throw-away pqmcp installation for one gateway test: config + libpqhsm token (low PIN KDF
+// cost), identities for an agent and a server, an admin, a signed trust bundle, and helpers to
+// build the `pqmcp connect -- pqmcp wrap -- <server>` command line and read the audit files.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+export const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
+
+export function makeEnv(pqmcp, { keep = false } = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'pqmcp-gw-'));
+  const env = { ...process.env, XDG_CONFIG_HOME: join(root, 'config'), XDG_DATA_HOME: join(root, 'data') };
+  delete env.PQMCP_CONFIG;
+  delete env.PQMCP_NOW;
+  delete env.PQHSM_CONF;
+  const run = (...args) => execFileSync(pqmcp, args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  run('init', '--kdf-iterations', '10');
+  run('identity', 'create', 'agent', '--role', 'agent');
+  run('identity', 'create', 'server', '--role', 'server');
+  run('identity', 'create', 'admin', '--role', 'admin', '--alg', 'mldsa65');
+  const bundle = join(root, 'bundle.json');
+  const admin = join(root, 'admin.pem');
+  run('trust', 'export', '--admin', 'admin', '-o', bundle);
+  run('identity', 'export', 'admin', '-o', admin);
+  const auditConnect = join(root, 'connect-audit.jsonl');
+  const auditWrap = join(root, 'wrap-audit.jsonl');
+  const trust = ['--bundle', bundle, '--admin-key', admin];
+  return {
+    root, env, run, bundle, admin, auditConnect, auditWrap,
+    pins: join(root, 'data', 'pqmcp', 'tool-pins.json'),
+    // argv for the gateway pair in front of `server` (an argv array); `middle` goes between the
+    // two ends (the man-in-the-middle relay).
+    chain(server, { middle = [], connectArgs = [], wrapArgs = [] } = {}) {
+      return [pqmcp, 'connect', '--identity', 'agent', '--server-identity', 'server', ...trust,
+        '--audit', auditConnect, '--shutdown-timeout', '1000', ...connectArgs, '--',
+        ...middle,
+        pqmcp, 'wrap', '--identity', 'server', ...trust, '--audit', auditWrap,
+        '--shutdown-timeout', '1000', ...wrapArgs, '--', ...server];
+    },
+    audit(which) {
+      const f = which === 'wrap' ? auditWrap : auditConnect;
+      if (!existsSync(f)) return [];
+      return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
+    cleanup() { if (!keep) rmSync(root, { recursive: true, force: true }); },
+  };
+}
+
+// Rejects after ms: every wait in these tests is bounded.
+export function timeout(p, ms, what) {
+  let t;
+  return Promise.race([p, new Promise((_, rej) => { t = setTimeout(() => rej(new Error(`timeout: ${what}`)), ms); })])
+    .finally(() => clearTimeout(t));
+}
+
+// True while a process with this pid exists; a zombie counts (it has not been reaped).
+export function alive(pid) { return existsSync(`/proc/${pid}`); }
+
+// Pids of every descendant of pid (via /proc), for zombie and orphan checks.
+export function descendants(pid) {
+  const out = [];
+  const kids = (p) => {
+    try {
+      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch { return []; }
+  };
+  const walk = (p) => { for (const c of kids(p)) { out.push(c); walk(c); } };
+  walk(pid);
+  return out;
+}
+
+let fails = 0;
+export function check(cond, what, extra = '') {
+  if (cond) console.log(`ok - ${what}`);
+  else { fails++; console.log(`not ok - ${what}${extra ? `\n  ${extra}` : ''}`); }
+}
+export function done() {
+  console.log(`# ${fails} failure(s)`);
+  process.exit(fails ? 1 : 0);
+}

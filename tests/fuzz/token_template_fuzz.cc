@@ -1,20 +1,26 @@
 // libFuzzer harness for libpqhsm: random templates and mechanism parameters go to
 // C_CreateObject, C_GenerateKey(Pair), C_SetAttributeValue, C_CopyObject, C_FindObjectsInit,
-// C_SignInit/C_Sign, C_EncryptInit/C_Encrypt and C_EncapsulateKey of the real module. Any
-// crash, sanitizer report or hang is a bug: bad input must only produce a CK_RV.
+// C_SignInit/C_Sign, C_EncryptInit/C_Encrypt, C_EncapsulateKey and C_UnwrapKey (of private
+// keys: the PKCS#8 parser) of the real module. Any crash, sanitizer report or hang is a bug:
+// bad input must only produce a CK_RV.
 //
 // The module is dlopen'ed: from $PQHSM_FUZZ_MODULE, else from the build tree beside this
 // binary (<build>/src/token/libpqhsm.so), so tests/fuzz/CMakeLists.txt needs no change.
+// The token lives in /tmp/pqhsm-fuzz-<pid>-XXXXXX and is removed when the run exits.
 // Mechanism parameters that contain pointers are built as well-formed structs whose pointers
 // stay inside the fuzz input, since a wild pointer is the caller's fault by the standard.
 #include <dlfcn.h>
+#include <openssl/evp.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -25,6 +31,34 @@ namespace {
 CK_FUNCTION_LIST_3_2* f = nullptr;
 CK_SESSION_HANDLE session = 0;
 CK_OBJECT_HANDLE keys[4] = {};  // ML-DSA priv, ML-KEM pub, AES, EC priv
+CK_OBJECT_HANDLE unwrap_key = 0;  // AES-256 with kKek as value, CKA_UNWRAP
+const std::uint8_t kKek[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                               17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+char token_dir[64] = {};          // /tmp/pqhsm-fuzz-<pid>-XXXXXX, removed at exit
+
+// libFuzzer ends a -max_total_time / -runs run with exit(), so an atexit handler removes this
+// run's token directory. A run killed by a crash or a signal cannot clean up; the next run
+// removes directories whose owning process no longer exists (the pid is in the name).
+void remove_token_dir() {
+  if (f) f->C_Finalize(nullptr);  // close the SQLite handles before the files go
+  f = nullptr;
+  std::error_code ec;
+  if (token_dir[0]) std::filesystem::remove_all(token_dir, ec);
+}
+
+void remove_stale_token_dirs() {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/tmp", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("pqhsm-fuzz-", 0) != 0) continue;
+    char* end = nullptr;
+    long pid = strtol(name.c_str() + 11, &end, 10);
+    if (pid <= 0 || *end != '-') continue;  // not ours (or an old-style name)
+    if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // still running
+    std::error_code rm;
+    std::filesystem::remove_all(e.path(), rm);
+  }
+}
 
 struct Reader {
   const std::uint8_t* p;
@@ -129,8 +163,28 @@ std::string module_path() {
   return dir + "/../../src/token/libpqhsm.so";
 }
 
+// RFC 5649 under kKek, so that fuzz bytes pass the KWP integrity check and reach the token's
+// PrivateKeyInfo parser (mechanisms/key_encoding.cc) in C_UnwrapKey.
+std::vector<std::uint8_t> kwp_wrap(const std::vector<std::uint8_t>& in) {
+  std::vector<std::uint8_t> out(in.size() + 16);
+  EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
+  EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+  int n = 0, fin = 0;
+  bool ok = c && EVP_CipherInit_ex(c, EVP_aes_256_wrap_pad(), nullptr, kKek, nullptr, 1) == 1 &&
+            EVP_CipherUpdate(c, out.data(), &n, in.data(), static_cast<int>(in.size())) == 1 &&
+            EVP_CipherFinal_ex(c, out.data() + n, &fin) == 1;
+  EVP_CIPHER_CTX_free(c);
+  out.resize(ok ? static_cast<std::size_t>(n + fin) : 0);
+  return out;
+}
+
 void setup_keys() {
   CK_BBOOL yes = CK_TRUE;
+  CK_OBJECT_CLASS sk = CKO_SECRET_KEY;
+  CK_KEY_TYPE aes_type = CKK_AES;
+  CK_ATTRIBUTE kek[] = {{CKA_CLASS, &sk, sizeof sk}, {CKA_KEY_TYPE, &aes_type, sizeof aes_type},
+                        {CKA_VALUE, const_cast<std::uint8_t*>(kKek), sizeof kKek}, {CKA_UNWRAP, &yes, 1}};
+  f->C_CreateObject(session, kek, 4, &unwrap_key);
   CK_ULONG ps = CKP_ML_DSA_44, kps = CKP_ML_KEM_512, len = 32;
   CK_OBJECT_HANDLE pub;
   CK_ATTRIBUTE dsa[] = {{CKA_PARAMETER_SET, &ps, sizeof ps}};
@@ -161,8 +215,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   CK_INTERFACE* i = nullptr;
   if (!get || get(nullptr, nullptr, &i, 0) != CKR_OK) abort();
   f = static_cast<CK_FUNCTION_LIST_3_2*>(i->pFunctionList);
-  char dir[] = "/tmp/pqhsm-fuzz-XXXXXX";
-  if (!mkdtemp(dir)) abort();
+  remove_stale_token_dirs();
+  snprintf(token_dir, sizeof token_dir, "/tmp/pqhsm-fuzz-%ld-XXXXXX", static_cast<long>(getpid()));
+  if (!mkdtemp(token_dir)) abort();
+  atexit(remove_token_dir);
+  const char* dir = token_dir;
   std::string conf = std::string(dir) + "/pqhsm.conf";
   FILE* c = fopen(conf.c_str(), "w");
   fprintf(c, "token_dir = %s/tokens\nkdf_iterations = 1\nmax_pin_failures = 1000\n", dir);
@@ -196,7 +253,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CK_OBJECT_HANDLE h = 0, h2 = 0, key = keys[r.byte() % 4];
   std::uint8_t out[5000];
   CK_ULONG out_len = r.byte() & 1 ? sizeof out : r.byte();
-  switch (op % 9) {
+  switch (op % 10) {
     case 0: f->C_CreateObject(s, t, n, &h); break;
     case 1: f->C_GenerateKey(s, &in.mech, t, n, &h); break;
     case 2: f->C_GenerateKeyPair(s, &in.mech, t, n, t, n / 2, &h, &h2); break;
@@ -222,6 +279,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (f->C_EncryptInit(s, &in.mech, key) == CKR_OK) f->C_Encrypt(s, in.raw.data(), in.raw.size(), out, &out_len);
       break;
     case 7: f->C_EncapsulateKey(s, &in.mech, key, t, n, out, &out_len, &h); break;
+    case 8: {
+      // A private-key unwrap of fuzz bytes: class and key type first, then the fuzz template.
+      static const CK_KEY_TYPE kTypes4[] = {CKK_ML_DSA, CKK_ML_KEM, CKK_EC, CKK_EC_EDWARDS};
+      CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+      CK_KEY_TYPE kt = kTypes4[r.byte() % 4];
+      std::vector<CK_ATTRIBUTE> ut{{CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &kt, sizeof kt}};
+      ut.insert(ut.end(), in.tmpl.begin(), in.tmpl.end());
+      std::vector<std::uint8_t> blob = kwp_wrap(in.raw);
+      CK_MECHANISM kwp{CKM_AES_KEY_WRAP_KWP, nullptr, 0};
+      f->C_UnwrapKey(s, &kwp, unwrap_key, blob.data(), blob.size(), ut.data(), ut.size(), &h);
+      break;
+    }
     default: f->C_GetAttributeValue(s, key, t, n); break;
   }
   f->C_CloseSession(s);

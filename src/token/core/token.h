@@ -28,6 +28,7 @@ class Token {
   std::mutex mu;  // guards every member below; methods expect it held
 
   CK_SLOT_ID id() const { return id_; }
+  const std::string& dir() const { return dir_; }  // <token_dir>/slot-<n>
   Status refresh();  // re-reads the database if another process changed it
   bool initialized() const { return meta_.count("so_wrap") != 0; }
   Status fill_info(CK_TOKEN_INFO& info);

@@ -1,6 +1,7 @@
 // Symmetric keys: CKM_AES_KEY_GEN, CKM_GENERIC_SECRET_KEY_GEN, CKM_AES_GCM (NIST SP 800-38D;
 // CK_GCM_PARAMS with a caller-supplied IV) and CKM_AES_KEY_WRAP_KWP (NIST SP 800-38F KWP,
-// RFC 5649) for wrapping extractable secret keys.
+// RFC 5649) for wrapping extractable keys: secret keys as their value, private keys as PKCS#8
+// (mechanisms/key_encoding.h; the shim encodes before wrap() and decodes after unwrap()).
 #include <openssl/evp.h>
 
 #include <cstring>

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <string>
 #include <memory>
 #include <span>
 #include <vector>
@@ -47,6 +49,17 @@ class DigestOp {
   virtual Status final(std::span<std::uint8_t> out) = 0;
 };
 
+// What a mechanism that decides on content (the MCP signing mechanism, mcp_sign.cc) needs from
+// the token around it, supplied by the shim so that handlers never reach up into the core.
+struct TokenContext {
+  CK_SLOT_ID slot = 0;
+  // The canonical text of the SO-installed MCP policy object; CKR_FUNCTION_REJECTED if the token
+  // has none (or more than one).
+  std::function<Result<std::string>()> policy_text;
+  // Appends one JSON line to the token's decision log (docs/token.md).
+  std::function<void(const std::string&)> record;
+};
+
 class Mechanism {
  public:
   virtual ~Mechanism() = default;
@@ -55,6 +68,11 @@ class Mechanism {
 
   virtual Result<std::unique_ptr<SignOp>> sign_init(const CK_MECHANISM&, ObjectPtr, bool) const {
     return Status(CKR_MECHANISM_INVALID);
+  }
+  // sign_init with the token context; only content-checking mechanisms override it.
+  virtual Result<std::unique_ptr<SignOp>> sign_init_with(const CK_MECHANISM& m, ObjectPtr key, bool verify,
+                                                         const TokenContext&) const {
+    return sign_init(m, std::move(key), verify);
   }
   virtual Result<std::unique_ptr<CipherOp>> cipher_init(const CK_MECHANISM&, ObjectPtr,
                                                         bool) const {
@@ -124,6 +142,7 @@ void register_mlkem(Registry& r);
 void register_ec(Registry& r);
 void register_aes(Registry& r);
 void register_digest(Registry& r);
+void register_mcp_sign(Registry& r);
 
 // Helpers shared by handlers.
 // The key material attribute, or CKR_USER_NOT_LOGGED_IN when it is still sealed.

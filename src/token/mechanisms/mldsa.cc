@@ -1,6 +1,7 @@
 // ML-DSA (FIPS 204) in PKCS#11 3.2 §6 (ML-DSA): CKM_ML_DSA_KEY_PAIR_GEN, CKM_ML_DSA (pure,
 // optional CK_SIGN_ADDITIONAL_CONTEXT), CKM_HASH_ML_DSA (pre-hashed input, mandatory
-// CK_HASH_SIGN_ADDITIONAL_CONTEXT) and CKM_HASH_ML_DSA_<hash> (the token hashes).
+// CK_HASH_SIGN_ADDITIONAL_CONTEXT) and CKM_HASH_ML_DSA_<hash> (the token hashes: SHA-2, SHA-3,
+// and SHAKE128 / SHAKE256 with 256 / 512 output bits as FIPS 204 §5.4 fixes them).
 //
 // Pure ML-DSA is streamed: μ = SHAKE256(tr ‖ 0 ‖ |ctx| ‖ ctx ‖ M, 64) (FIPS 204 Algorithm 2
 // line 10 with Algorithm 7 line 6) is absorbed part by part, then the core signs μ, so
@@ -56,6 +57,7 @@ struct PreHashInfo {
   const char* ossl_name;
   std::size_t out_len;
   std::uint8_t oid_last;
+  bool xof = false;  // SHAKE: fixed output of out_len bytes
 };
 constexpr PreHashInfo kPreHashes[] = {
     {CKM_SHA224, CKM_HASH_ML_DSA_SHA224, "SHA224", 28, 0x04},
@@ -66,11 +68,15 @@ constexpr PreHashInfo kPreHashes[] = {
     {CKM_SHA3_256, CKM_HASH_ML_DSA_SHA3_256, "SHA3-256", 32, 0x08},
     {CKM_SHA3_384, CKM_HASH_ML_DSA_SHA3_384, "SHA3-384", 48, 0x09},
     {CKM_SHA3_512, CKM_HASH_ML_DSA_SHA3_512, "SHA3-512", 64, 0x0A},
+    // 3.2 §6 CKM_HASH_ML_DSA_SHAKE128/256; the 3.2 header has no SHAKE digest mechanism, so
+    // these are not selectable as CK_HASH_SIGN_ADDITIONAL_CONTEXT.hash of CKM_HASH_ML_DSA.
+    {CK_UNAVAILABLE_INFORMATION, CKM_HASH_ML_DSA_SHAKE128, "SHAKE128", 32, 0x0B, true},
+    {CK_UNAVAILABLE_INFORMATION, CKM_HASH_ML_DSA_SHAKE256, "SHAKE256", 64, 0x0C, true},
 };
 
 const PreHashInfo* prehash_by_digest(CK_MECHANISM_TYPE m) {
   for (const auto& p : kPreHashes)
-    if (p.digest_mech == m) return &p;
+    if (!p.xof && p.digest_mech == m) return &p;
   return nullptr;
 }
 
@@ -172,7 +178,9 @@ class MlDsaOp : public SignOp {
     } else {
       digest.resize(ph_->out_len);
       unsigned int n = 0;
-      if (EVP_DigestFinal_ex(md_.get(), digest.data(), &n) != 1) return Status(CKR_FUNCTION_FAILED);
+      bool ok = ph_->xof ? EVP_DigestFinalXOF(md_.get(), digest.data(), digest.size()) == 1
+                         : EVP_DigestFinal_ex(md_.get(), digest.data(), &n) == 1;
+      if (!ok) return Status(CKR_FUNCTION_FAILED);
     }
     return prehash_message_prime(*ph_, sp_.context, digest);
   }

@@ -12,6 +12,7 @@ const Registry& Registry::get() {
     register_ec(*reg);
     register_aes(*reg);
     register_digest(*reg);
+    register_mcp_sign(*reg);
     return reg;
   }();
   return *r;

@@ -98,6 +98,10 @@ inline Status may_write(Session& s, const Object& o) {
   if (o.is_token() && !s.rw()) return Status(CKR_SESSION_READ_ONLY);
   std::lock_guard<std::mutex> lock(s.token->mu);
   if (o.is_private() && s.token->logged_in() != CKU_USER) return Status(CKR_USER_NOT_LOGGED_IN);
+  // Base spec §4.8 / §4.10 (CKA_TRUSTED footnote): only the SO may make a key trusted, since a
+  // trusted key is what CKA_WRAP_WITH_TRUSTED keys may be wrapped with. Checked on every object
+  // a template makes (create, generate, unwrap, KEM, copy); SoftHSM returns the same code.
+  if (o.flag(CKA_TRUSTED) && s.token->logged_in() != CKU_SO) return Status(CKR_ATTRIBUTE_READ_ONLY);
   return kOk;
 }
 

@@ -2,6 +2,7 @@
 // AES-KWP, the KEM functions C_EncapsulateKey / C_DecapsulateKey, and random numbers.
 // Generation runs outside the token lock; the new objects are stored in one transaction.
 #include "crypto/random.h"
+#include "mechanisms/key_encoding.h"
 #include "pkcs11/attributes.h"
 #include "shim/common.h"
 
@@ -17,6 +18,13 @@ Result<Object> derived_secret(std::span<const CK_ATTRIBUTE> t, schema::Origin or
   PQ_ASSIGN(o, schema::build(t, origin, CKO_SECRET_KEY));
   if (extractable_default && !pqmcp::pkcs11::find_attribute(t, CKA_EXTRACTABLE)) o.set_bool(CKA_EXTRACTABLE, true);
   return o;
+}
+
+// A private key from an unwrap template (base spec §5.14.4): its material was outside the token,
+// so CKA_ALWAYS_SENSITIVE / CKA_NEVER_EXTRACTABLE stay FALSE (schema defaults; the template may
+// not set them). Sensitive unless the template says otherwise, like any new private key.
+Result<Object> private_to_unwrap(std::span<const CK_ATTRIBUTE> t) {
+  return schema::build(t, schema::Origin::kUnwrap, CKO_PRIVATE_KEY);
 }
 
 Status kem_finish(Session& s, Object key, Bytes secret, CK_OBJECT_HANDLE_PTR phKey) {
@@ -76,7 +84,9 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
   });
 }
 
-// Only extractable secret keys leave the token, and only wrapped (§5.14.3, CKA_EXTRACTABLE).
+// Only extractable keys leave the token, and only wrapped (base spec §5.14.3; §4.9-4.10
+// CKA_EXTRACTABLE: a CKA_SENSITIVE key may still be wrapped if it is extractable). Secret keys
+// are wrapped as their CKA_VALUE, private keys as PKCS#8 PrivateKeyInfo (key_encoding.h).
 CK_RV C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hWrappingKey,
                 CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pWrappedKey, CK_ULONG_PTR pulWrappedKeyLen) {
   return guard([&]() -> Status {
@@ -89,10 +99,19 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJE
     if (!key.ok()) return Status(CKR_KEY_HANDLE_INVALID);
     const Object& k = *key.value();
     if (!k.is_key()) return Status(CKR_KEY_HANDLE_INVALID);
-    if (k.cls() != CKO_SECRET_KEY) return Status(CKR_KEY_NOT_WRAPPABLE);
+    if (k.cls() != CKO_SECRET_KEY && k.cls() != CKO_PRIVATE_KEY) return Status(CKR_KEY_NOT_WRAPPABLE);
     if (!k.flag(CKA_EXTRACTABLE)) return Status(CKR_KEY_UNEXTRACTABLE);
-    PQ_ASSIGN(value, key_material(k, CKA_VALUE));
-    PQ_ASSIGN(wrapped, m->wrap(*pMechanism, *wk, view(*value)));
+    // §4.9/§4.10 CKA_WRAP_WITH_TRUSTED: such a key may only be wrapped by a CKA_TRUSTED key.
+    if (k.flag(CKA_WRAP_WITH_TRUSTED) && !wk->flag(CKA_TRUSTED)) return Status(CKR_KEY_NOT_WRAPPABLE);
+    Bytes material;
+    if (k.cls() == CKO_PRIVATE_KEY) {
+      PQ_ASSIGN(der, encode_private_key(k));
+      material = std::move(der);
+    } else {
+      PQ_ASSIGN(value, key_material(k, CKA_VALUE));
+      material = *value;
+    }
+    PQ_ASSIGN(wrapped, m->wrap(*pMechanism, *wk, view(material)));
     return shim::output(pWrappedKey, pulWrappedKeyLen, wrapped);
   });
 }
@@ -107,6 +126,26 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OB
     PQ_ASSIGN(m, shim::mechanism(pMechanism, CKF_UNWRAP));
     PQ_ASSIGN(uk, shim::key_for(*s, hUnwrappingKey, CKA_UNWRAP, pMechanism->mechanism,
                                 CKR_UNWRAPPING_KEY_HANDLE_INVALID));
+    // The template's CKA_CLASS picks secret (raw CKA_VALUE) or private key (PrivateKeyInfo);
+    // without one, the blob is a secret key as before.
+    const CK_ATTRIBUTE* ca = pqmcp::pkcs11::find_attribute(t, CKA_CLASS);
+    auto cls = ca ? pqmcp::pkcs11::ulong_value(*ca) : std::nullopt;
+    if (cls && *cls == CKO_PRIVATE_KEY) {
+      PQ_ASSIGN(key, private_to_unwrap(t));
+      PQ_TRY(shim::may_write(*s, key));
+      PQ_ASSIGN(value, m->unwrap(*pMechanism, *uk, {pWrappedKey, ulWrappedKeyLen}));
+      PQ_TRY(decode_private_key(view(value), key));
+      // The key type re-derives and cross-checks the material (ML-DSA public_from_private or
+      // seed vs expanded key, ML-KEM check_seed_matches / §7.3 checks): material that fails
+      // came from the blob, not from the caller's template.
+      Status st = shim::import_key(key);
+      if (st.rv() == CKR_ATTRIBUTE_VALUE_INVALID || st.rv() == CKR_TEMPLATE_INCONSISTENT)
+        return Status(CKR_WRAPPED_KEY_INVALID);
+      PQ_TRY(st);
+      PQ_ASSIGN(h, shim::store_one(*s, std::move(key)));
+      *phKey = h;
+      return kOk;
+    }
     PQ_ASSIGN(key, derived_secret(t, schema::Origin::kUnwrap, false));
     PQ_TRY(shim::may_write(*s, key));
     PQ_ASSIGN(value, m->unwrap(*pMechanism, *uk, {pWrappedKey, ulWrappedKeyLen}));

@@ -1,5 +1,6 @@
 // Object management (base spec §5.7): C_CreateObject, C_CopyObject, C_DestroyObject,
 // C_GetObjectSize, C_GetAttributeValue, C_SetAttributeValue and the C_FindObjects family.
+#include "core/mcp_policy.h"
 #include "pkcs11/attributes.h"
 #include "shim/common.h"
 
@@ -17,6 +18,10 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
     PQ_ASSIGN(o, schema::build(t, schema::Origin::kCreate));
     if (o.is_key()) PQ_TRY(shim::import_key(o));
     PQ_TRY(shim::may_write(*s, o));
+    {
+      std::lock_guard<std::mutex> lock(s->token->mu);
+      PQ_TRY(mcp_policy::check_write(*s, o, "create"));
+    }
     PQ_ASSIGN(h, shim::store_one(*s, std::move(o)));
     *phObject = h;
     return kOk;
@@ -39,6 +44,10 @@ CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTR
     copy.native = std::make_shared<NativeCache>();
     PQ_TRY(schema::modify(copy, t, true));
     PQ_TRY(shim::may_write(*s, copy));
+    {
+      std::lock_guard<std::mutex> lock(s->token->mu);
+      PQ_TRY(mcp_policy::check_write(*s, copy, "copy"));
+    }
     PQ_ASSIGN(h, shim::store_one(*s, std::move(copy)));
     *phNewObject = h;
     return kOk;
@@ -52,6 +61,7 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject) {
     PQ_ASSIGN(o, s->token->object(hObject));
     if (o->is_token() && !s->rw()) return Status(CKR_SESSION_READ_ONLY);
     if (!o->flag(CKA_DESTROYABLE, true)) return Status(CKR_ACTION_PROHIBITED);
+    PQ_TRY(mcp_policy::check_write(*s, *o, "destroy"));
     return s->token->destroy(hObject);
   });
 }
@@ -94,7 +104,12 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
     for (const auto& [type, blob] : o->sealed)
       if (!o->has(type)) return Status(CKR_USER_NOT_LOGGED_IN);
     Object next = *o;
+    // A policy object: the SO check comes before anything else, so that a refused user learns
+    // nothing from attribute errors and every attempt is logged.
+    if (mcp_policy::is_policy_object(*o) && s->token->logged_in() != CKU_SO)
+      return mcp_policy::check_write(*s, *o, "set");
     PQ_TRY(schema::modify(next, t, false));
+    PQ_TRY(mcp_policy::check_write(*s, next, "set"));
     return s->token->update(hObject, std::move(next));
   });
 }

@@ -1,5 +1,7 @@
 // Signing and verification (base spec §5.11-5.12, 3.2 §5.15 C_VerifySignature*). Operations
 // live in the session; the session mutex serialises calls within one session only.
+#include "core/mcp_policy.h"
+#include "pkcs11/pqmcp_vendor.h"
 #include "shim/common.h"
 
 using namespace pqmcp::token;
@@ -13,8 +15,15 @@ Status init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_H
   std::lock_guard<std::mutex> sl(s->mu);
   if ((*s).*slot) return Status(CKR_OPERATION_ACTIVE);
   PQ_ASSIGN(m, shim::mechanism(pMechanism, verify ? CKF_VERIFY : CKF_SIGN));
-  PQ_ASSIGN(key, shim::key_for(*s, hKey, verify ? CKA_VERIFY : CKA_SIGN, pMechanism->mechanism));
-  PQ_ASSIGN(op, m->sign_init(*pMechanism, key, verify));
+  auto key = shim::key_for(*s, hKey, verify ? CKA_VERIFY : CKA_SIGN, pMechanism->mechanism);
+  // A key bound to the MCP mechanisms asked to do anything else is what a puppet attack looks
+  // like (docs/token.md): the refusal goes to the decision log.
+  if (!key.ok() && key.rv() == CKR_MECHANISM_INVALID) mcp_policy::note_refused_mechanism(*s, hKey, pMechanism->mechanism);
+  if (!key.ok()) return Status(key.rv());
+  const bool mcp = pMechanism->mechanism == CKM_PQMCP_MCP_SIGN_MLDSA ||
+                   pMechanism->mechanism == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA;
+  PQ_ASSIGN(op, m->sign_init_with(*pMechanism, key.value(), verify,
+                                  mcp ? mcp_policy::context_for(*s) : TokenContext{}));
   (*s).*slot = std::move(op);
   return kOk;
 }

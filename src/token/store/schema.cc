@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "pkcs11/attributes.h"
+#include "pkcs11/pqmcp_vendor.h"
 
 namespace pqmcp::token::schema {
 namespace {
@@ -82,6 +83,9 @@ constexpr Rule kRules[] = {
     {CKA_VALUE, Kind::kBytes, PR, kMaterial | kSecret, CKK_EC, CKK_EC_EDWARDS},
     {CKA_VALUE, Kind::kBytes, SE, kMaterial | kSecret, CKK_AES, CKK_GENERIC_SECRET},
     {CKA_VALUE_LEN, Kind::kUlong, SE, 0, CKK_AES, CKK_GENERIC_SECRET},
+    // pqmcp vendor attributes (docs/token.md "Policy inside the token"): given at creation only.
+    {CKA_PQMCP_MCP_POLICY, Kind::kBool, D, 0},
+    {CKA_PQMCP_OWNER, Kind::kBytes, PU | PR, 0, CKK_ML_DSA, CKK_ML_DSA},
 };
 
 const Rule* rule(CK_ATTRIBUTE_TYPE type, CK_OBJECT_CLASS cls, CK_KEY_TYPE kt) {

@@ -1,5 +1,6 @@
 // audit-bench [ENTRIES_FOR_VERIFY]: prints durable appends/s with group commit on SQLite (goal
-// >= 20,000/s) and PostgreSQL (if PQMCP_AUDIT_BENCH_CONNINFO is set), the time to verify a
+// >= 20,000/s) and PostgreSQL (the server PQMCP_AUDIT_BENCH_CONNINFO names; when unset, a
+// throwaway local cluster started by audit/pg/temp_cluster.h if the server binaries exist), the time to verify a
 // 1,000,000-entry log offline (goal <= 10 s), and proof sizes. Baseline in the same run: one
 // entry per transaction (one fsync each).
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "audit/writer.h"
 #ifdef PQMCP_HAVE_AUDIT_PG
 #include "audit/pg/pg_storage.h"
+#include "audit/pg/temp_cluster.h"
 #endif
 
 using namespace pqmcp::audit;
@@ -73,17 +75,34 @@ int main(int argc, char** argv) {
     std::printf("sqlite   durable appends/s: group commit %.0f (goal >= 20000), one fsync per entry %.0f, ratio %.1fx\n", gc, base, gc / base);
   }
 #ifdef PQMCP_HAVE_AUDIT_PG
-  if (const char* ci = std::getenv("PQMCP_AUDIT_BENCH_CONNINFO"); ci && *ci) {
-    auto s = open_postgres(ci);
-    if (s) {
-      const double base = one_per_txn_rate(**s, 300);
-      const double gc = group_commit_rate(**s, signer.get(), 100000);
-      std::printf("postgres durable appends/s: group commit %.0f, one commit per entry %.0f, ratio %.1fx\n", gc, base, gc / base);
+  {
+    std::string ci;
+    std::unique_ptr<TempPgCluster> cluster;  // stopped and removed at the end of this block
+    const char* env = std::getenv("PQMCP_AUDIT_BENCH_CONNINFO");
+    if (env && *env) {
+      ci = env;
+    } else if (!TempPgCluster::find_bindir().empty()) {
+      auto c = TempPgCluster::start();
+      if (c) {
+        cluster = std::move(c.value());
+        ci = cluster->conninfo();
+      } else {
+        std::printf("postgres: cannot start a local cluster: %s\n", c.error().message.c_str());
+      }
     } else {
-      std::printf("postgres: %s\n", s.error().message.c_str());
+      std::printf("postgres: skipped (no server binaries; set PQMCP_AUDIT_BENCH_CONNINFO)\n");
     }
-  } else {
-    std::printf("postgres: skipped (set PQMCP_AUDIT_BENCH_CONNINFO)\n");
+    if (!ci.empty()) {
+      auto s = open_postgres(ci);
+      if (s) {
+        const double base = one_per_txn_rate(**s, 300);
+        const double gc = group_commit_rate(**s, signer.get(), 100000);
+        std::printf("postgres durable appends/s: group commit %.0f, one commit per entry %.0f, ratio %.1fx (%s)\n", gc, base,
+                    gc / base, cluster ? "throwaway local cluster, fsync on" : "PQMCP_AUDIT_BENCH_CONNINFO");
+      } else {
+        std::printf("postgres: %s\n", s.error().message.c_str());
+      }
+    }
   }
 #endif
 

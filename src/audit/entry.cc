@@ -69,6 +69,109 @@ bool one_of(std::string_view v, std::initializer_list<std::string_view> set) {
   return false;
 }
 
+// --- The verifier's fast path (Entry::check_canonical) ---
+//
+// A canonical entry has one possible layout: the twelve members in sorted order, each string in
+// put_string's escaping, "v":1 between "time" and "verify". Recognising that layout byte by byte proves everything
+// from_canonical would establish (valid JSON, known members of the right types, valid UTF-8, a
+// well-formed digest, direction and decision, and bytes identical to the re-serialisation), so
+// it may accept on its own. It never rejects on its own: whatever it does not recognise goes to
+// from_canonical, which is the single source of error messages.
+
+// One string value at s[i] (the opening quote) in exactly put_string's form; on success i is
+// past the closing quote, `value` is the raw bytes between the quotes and `escaped` says whether
+// they hold an escape (the members whose content is checked below are escape-free when valid).
+bool fast_string(std::string_view s, std::size_t& i, std::string_view& value, bool& escaped) {
+  if (i >= s.size() || s[i] != '"') return false;
+  const std::size_t start = ++i;
+  escaped = false;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"') {
+      value = s.substr(start, i - start);
+      ++i;
+      return true;
+    }
+    if (c < 0x20) return false;  // a raw control character is never canonical (nor JSON)
+    if (c == '\\') {
+      escaped = true;
+      if (i + 1 >= s.size()) return false;
+      const char e = s[i + 1];
+      if (e == '"' || e == '\\' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+        i += 2;
+        continue;
+      }
+      // \u00xx with lower-case hex, only for the controls that have no short escape.
+      if (e != 'u' || i + 6 > s.size() || s[i + 2] != '0' || s[i + 3] != '0') return false;
+      auto hx = [](char h) { return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : -1; };
+      const int a = hx(s[i + 4]), b = hx(s[i + 5]);
+      if (a < 0 || b < 0) return false;
+      const int v = a * 16 + b;
+      if (v >= 0x20 || v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t') return false;
+      i += 6;
+      continue;
+    }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // A multi-byte sequence: the same RFC 3629 rules as valid_utf8, one code point at a time.
+    std::size_t n = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || !valid_utf8(s.substr(i, n))) return false;
+    i += n;
+  }
+  return false;
+}
+
+bool lit(std::string_view s, std::size_t& i, std::string_view l) {
+  if (s.substr(i, l.size()) != l) return false;
+  i += l.size();
+  return true;
+}
+
+// "YYYY-MM-DDTHH:MM:SS.mmmZ" exactly as rfc3339_ms prints it, for a date that survives the
+// parse_rfc3339_ms -> rfc3339_ms round trip unchanged. Only years 1970..9999 are taken here
+// (the others are legal but rare and are left to the slow path, which decides them exactly).
+bool fast_time(std::string_view t) {
+  if (t.size() != 24 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' || t[19] != '.' ||
+      t[23] != 'Z')
+    return false;
+  int v[7] = {};
+  static constexpr int kPos[7][2] = {{0, 4}, {5, 2}, {8, 2}, {11, 2}, {14, 2}, {17, 2}, {20, 3}};
+  for (int f = 0; f < 7; ++f)
+    for (int k = 0; k < kPos[f][1]; ++k) {
+      const char c = t[static_cast<std::size_t>(kPos[f][0] + k)];
+      if (c < '0' || c > '9') return false;
+      v[f] = v[f] * 10 + (c - '0');
+    }
+  const int Y = v[0], M = v[1], D = v[2];
+  if (Y < 1970 || M < 1 || M > 12 || D < 1 || v[3] > 23 || v[4] > 59 || v[5] > 59) return false;
+  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+  // Day 29..31 past the month's end would be normalised into the next month by timegm.
+  return D <= kDays[M - 1] + (M == 2 && leap ? 1 : 0);
+}
+
+bool fast_canonical(std::string_view s) {
+  std::size_t i = 0;
+  std::string_view v;
+  bool esc = false;
+  // Members whose content matters are checked on their raw bytes: an escape inside them would
+  // already make them invalid (the allowed values and hex digits contain none).
+  auto plain = [&](std::string_view key) { return lit(s, i, key) && fast_string(s, i, v, esc); };
+  if (!lit(s, i, "{")) return false;
+  if (!plain("\"agent\":")) return false;
+  if (!plain(",\"decision\":") || esc || !one_of(v, {"allow", "deny", "error"})) return false;
+  if (!plain(",\"direction\":") || esc || !one_of(v, {"request", "response", "notification", "key-op"})) return false;
+  if (!plain(",\"kid\":") || !plain(",\"method\":")) return false;
+  if (!plain(",\"msg_sha256\":") || esc || (!v.empty() && !is_hex64(v))) return false;
+  if (!plain(",\"name\":") || !plain(",\"rule\":") || !plain(",\"source\":")) return false;
+  if (!plain(",\"time\":") || esc || !fast_time(v)) return false;
+  // "v" sorts before "verify".
+  if (!lit(s, i, ",\"v\":1") || !plain(",\"verify\":")) return false;
+  return lit(s, i, "}") && i == s.size();
+}
+
 }  // namespace
 
 std::int64_t now_ms() {
@@ -179,6 +282,14 @@ Result<Entry> Entry::from_canonical(std::string_view bytes) {
   if (!c) return c.error();
   if (*c != bytes) return make_error(Error::Kind::kInput, "entry bytes are not in canonical form");
   return e;
+}
+
+Status Entry::check_canonical(std::string_view bytes) {
+  if (fast_canonical(bytes)) return {};
+  auto e = from_canonical(bytes);
+  if (!e) return e.error();
+  // Only reached for canonical entries outside the fast path's time range (years before 1970).
+  return {};
 }
 
 }  // namespace pqmcp::audit

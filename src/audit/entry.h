@@ -32,6 +32,11 @@ struct Entry {
   static Result<Entry> from_json(std::string_view text);
   // Parses stored leaf bytes and checks they are exactly canonical (the verifier's check).
   static Result<Entry> from_canonical(std::string_view bytes);
+  // The same verdict as from_canonical(bytes), with the same error message, without building an
+  // Entry: the verifier's per-entry check. Valid entries are recognised by a single pass over
+  // the bytes against the one canonical layout (no JSON tree, no allocation); anything that
+  // does not match exactly is handed to from_canonical to produce its message.
+  static Status check_canonical(std::string_view bytes);
 };
 
 std::string rfc3339_ms(std::int64_t ms);

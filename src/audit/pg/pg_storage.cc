@@ -107,8 +107,9 @@ class PgStorage final : public Storage {
                          "FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS t(d, l, o)",
                          3, nullptr, p, nullptr, nullptr, 0));
     if (ins.status() != PGRES_COMMAND_OK) return err("insert entries");
-    const std::string size = std::to_string(cr.size()), e = to_hex(std::span<const std::uint8_t>(
-                                                                 reinterpret_cast<const std::uint8_t*>(cr.serialize().data()), cr.serialize().size()));
+    const std::string edge_bytes = cr.serialize();  // once: the span below must point into one string
+    const std::string size = std::to_string(cr.size()),
+                      e = to_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(edge_bytes.data()), edge_bytes.size()));
     const char* q[2] = {size.c_str(), e.c_str()};
     Res up(PQexecParams(c_, "UPDATE audit_head SET size = $1::bigint, edge = decode($2, 'hex') WHERE id = 0", 2, nullptr, q,
                         nullptr, nullptr, 0));
@@ -188,6 +189,9 @@ Result<std::unique_ptr<Storage>> open_postgres(const std::string& conninfo) {
   }
   auto s = std::make_unique<PgStorage>(c);
   if (auto st = s->exec("SET synchronous_commit = on"); !st) return st.error();
+  // "relation … already exists, skipping" from CREATE TABLE IF NOT EXISTS on every open is noise
+  // on the gateways' stderr; warnings and errors still come through.
+  if (auto st = s->exec("SET client_min_messages = warning"); !st) return st.error();
   if (auto st = s->exec(kSchema); !st) {
     (void)s->exec("ROLLBACK");
     return st.error();

@@ -17,7 +17,7 @@ using identity::rfc3339;
 struct Opts {
   std::string name, alg = "mldsa65-ed25519", role = "agent", token, ed_token, format = "pem", out, kid, file,
                     overlap = "7d";
-  bool dry_run = false;
+  bool dry_run = false, policy_bound = false;
 } o;
 
 std::string cfg(const Globals& g) { return g.config.empty() ? default_config_path() : g.config; }
@@ -27,7 +27,7 @@ nlohmann::json key_json(const KeyVersion& k) {
   for (auto& p : k.parts) parts.push_back({{"part", p.part}, {"module", p.module}, {"token", p.token}, {"id", p.id_hex}});
   return {{"kid", k.kid}, {"alg", identity::alg_name(k.public_key.alg)}, {"created", rfc3339(k.created)},
           {"not_after", k.not_after ? nlohmann::json(rfc3339(k.not_after)) : nlohmann::json(nullptr)},
-          {"status", identity::status_name(k.status)}, {"parts", parts}};
+          {"status", identity::status_name(k.status)}, {"policy_bound", k.policy_bound}, {"parts", parts}};
 }
 
 int write_or_print(const std::string& path, const std::string& text, unsigned mode = 0644) {
@@ -63,12 +63,13 @@ int run_create(Globals& g) {
     classical = *c;
   }
   if (o.dry_run) {
-    std::printf("would create identity '%s' (role %s): %s key on token '%s' (%s)%s\n", o.name.c_str(), o.role.c_str(),
-                identity::alg_name(*alg), (*main)->label().c_str(), (*main)->module().path().c_str(),
+    std::printf("would create identity '%s' (role %s): %s%s key on token '%s' (%s)%s\n", o.name.c_str(), o.role.c_str(),
+                o.policy_bound ? "policy-bound " : "", identity::alg_name(*alg), (*main)->label().c_str(), (*main)->module().path().c_str(),
                 classical ? (", Ed25519 half on token '" + classical->label() + "'").c_str() : "");
     return kExitOk;
   }
-  auto k = identity::create_key(*alg, **main, classical.get(), "pqmcp:" + o.name, identity::now());
+  auto k = identity::create_key(*alg, **main, classical.get(), "pqmcp:" + o.name, identity::now(),
+                                o.policy_bound ? o.name : std::string());
   if (!k) return fail(k.error());
   ctx.registry().identities().push_back({o.name, o.role, {k.value()}});
   if (auto st = ctx.registry().save(); !st) {
@@ -76,7 +77,9 @@ int run_create(Globals& g) {
     return fail(st.error());
   }
   if (g.json) std::printf("%s\n", key_json(*k).dump(2).c_str());
-  else std::printf("created identity '%s': %s, kid %s\n", o.name.c_str(), identity::alg_name(*alg), k->kid.c_str());
+  else
+    std::printf("created identity '%s': %s%s, kid %s\n", o.name.c_str(), identity::alg_name(*alg),
+                k->policy_bound ? " (policy-bound: signs only MCP messages the token's policy allows)" : "", k->kid.c_str());
   return kExitOk;
 }
 
@@ -114,6 +117,7 @@ int run_show(Globals& g) {
   for (auto& k : id->keys) {
     std::printf("  key %s  %s  %s  created %s  not-after %s\n", k.kid.c_str(), identity::alg_name(k.public_key.alg),
                 identity::status_name(k.status), rfc3339(k.created).c_str(), k.not_after ? rfc3339(k.not_after).c_str() : "-");
+    if (k.policy_bound) std::printf("    policy-bound (CKM_PQMCP_MCP_SIGN_*, CKA_PQMCP_OWNER = %s)\n", id->name.c_str());
     for (auto& p : k.parts)
       std::printf("    %-10s token '%s' CKA_ID %s (%s)\n", p.part.c_str(), p.token.c_str(), p.id_hex.c_str(), p.module.c_str());
     if (k.parts.empty()) std::printf("    imported public key\n");
@@ -187,7 +191,8 @@ int run_rotate(Globals& g) {
     if (!c) return fail(c.error());
     classical = *c;
   }
-  auto k = identity::create_key(cur->public_key.alg, **main, classical.get(), "pqmcp:" + o.name, now);
+  auto k = identity::create_key(cur->public_key.alg, **main, classical.get(), "pqmcp:" + o.name, now,
+                                cur->policy_bound ? o.name : std::string());
   if (!k) return fail(k.error());
   const std::string old_kid = cur->kid;
   cur->status = KeyStatus::kRetiring;
@@ -244,7 +249,9 @@ void add_identity_commands(CLI::App& app, Globals& g) {
   c->add_option("--token", o.token, "token name in the config (default: default_token)");
   c->add_option("--ed25519-token", o.ed_token, "put the Ed25519 half of a composite key on this token");
   c->add_flag("--dry-run", o.dry_run, "show what would be created");
-  c->footer("Examples:\n  pqmcp identity create agent-1\n  pqmcp identity create admin --role admin --alg mldsa87\n"
+  c->add_flag("--policy-bound", o.policy_bound,
+              "libpqhsm: the ML-DSA key signs only MCP messages the token's policy allows (CKA_PQMCP_OWNER = NAME)");
+  c->footer("Examples:\n  pqmcp identity create agent-1\n  pqmcp identity create retail-bot --policy-bound\n  pqmcp identity create admin --role admin --alg mldsa87\n"
             "  pqmcp identity create bot --alg mldsa65-ed25519 --ed25519-token softhsm");
   c->callback([&] { g.rc = run_create(g); });
   id->add_subcommand("list", "Table of identities and key versions (--json)")->callback([&] { g.rc = run_list(g); });

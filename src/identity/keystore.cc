@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include "pkcs11/pqmcp_vendor.h"
+
 namespace pqmcp::identity {
 
 namespace {
@@ -38,10 +40,20 @@ Error part_error(const KeyPart& p, const std::string& why) {
 
 }  // namespace
 
-Result<KeyVersion> create_key(Alg a, p11::Token& main, p11::Token* classical, const std::string& label, std::int64_t now) {
+Result<KeyVersion> create_key(Alg a, p11::Token& main, p11::Token* classical, const std::string& label, std::int64_t now,
+                              const std::string& policy_owner) {
   auto specs = parts_of(a);
   if (specs.empty())
     return p11::make_error(Error::Kind::kInput, "create key", main.label(), std::string(alg_name(a)) + " is not a signing algorithm");
+  const bool bound = !policy_owner.empty();
+  const CK_MECHANISM_TYPE mcp_mech = is_composite(a) ? CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA : CKM_PQMCP_MCP_SIGN_MLDSA;
+  if (bound) {
+    if (a != Alg::kMlDsa44 && a != Alg::kMlDsa65 && a != Alg::kMlDsa87 && a != Alg::kMlDsa44Ed25519 && a != Alg::kMlDsa65Ed25519)
+      return p11::make_error(Error::Kind::kInput, "create key", main.label(),
+                             std::string("a policy-bound key needs ML-DSA (mldsa44|65|87 or mldsa44|65-ed25519), not ") + alg_name(a));
+    if (auto st = main.module().require(main.info(), mcp_mech, CKF_SIGN, "create a policy-bound key (libpqhsm's MCP mechanism)"); !st)
+      return std::move(st).error();
+  }
   // Check every mechanism first, so that a module lacking one fails before anything is created.
   for (auto& s : specs) {
     p11::Token& t = (s.classical && classical) ? *classical : main;
@@ -61,7 +73,12 @@ Result<KeyVersion> create_key(Alg a, p11::Token& main, p11::Token* classical, co
   std::vector<std::pair<p11::Token*, KeyType>> made;
   for (auto& s : specs) {
     p11::Token& t = (s.classical && classical) ? *classical : main;
-    auto kp = p11::generate_key_pair(t, s.type, {id, label, true});
+    p11::GenerateOptions opt{id, label, true, {}, {}};
+    if (bound && !s.classical) {
+      opt.owner = policy_owner;
+      opt.allowed_mechanisms = {mcp_mech};
+    }
+    auto kp = p11::generate_key_pair(t, s.type, opt);
     if (!kp) {
       for (auto& [tok, type] : made) (void)p11::destroy_key_pair(*tok, type, id);
       return std::move(kp).error();
@@ -78,6 +95,7 @@ Result<KeyVersion> create_key(Alg a, p11::Token& main, p11::Token* classical, co
   k.public_key = pk.value();
   k.kid = k.public_key.kid();
   k.created = now;
+  k.policy_bound = bound;
   return k;
 }
 
@@ -93,8 +111,27 @@ Status destroy_key(const KeyVersion& k, const TokenResolver& resolve) {
   return {};
 }
 
+namespace {
+Result<Bytes> sign_parts(const KeyVersion& k, const TokenResolver& resolve, std::span<const std::uint8_t> msg,
+                         std::span<const std::uint8_t> ctx);
+}  // namespace
+
 Result<Bytes> sign(const KeyVersion& k, const TokenResolver& resolve, std::span<const std::uint8_t> msg,
                    std::span<const std::uint8_t> ctx) {
+  auto r = sign_parts(k, resolve, msg, ctx);
+  if (!r && k.policy_bound && r.error().rv == CKR_MECHANISM_INVALID) {
+    Error e = std::move(r).error();
+    e.message = "the token refused the mechanism: key " + k.kid +
+                " is policy-bound (CKA_ALLOWED_MECHANISMS = CKM_PQMCP_MCP_SIGN_*), so it signs only MCP messages "
+                "the token's policy allows, never arbitrary bytes";
+    return e;
+  }
+  return r;
+}
+
+namespace {
+Result<Bytes> sign_parts(const KeyVersion& k, const TokenResolver& resolve, std::span<const std::uint8_t> msg,
+                         std::span<const std::uint8_t> ctx) {
   if (k.parts.empty())
     return p11::make_error(Error::Kind::kNotFound, "sign", "", "key " + k.kid + " is an imported public key; it cannot sign here");
   struct Loaded {
@@ -126,5 +163,6 @@ Result<Bytes> sign(const KeyVersion& k, const TokenResolver& resolve, std::span<
   }
   return p11::sign(*parts[0].token, parts[0].type, parts[0].priv, msg, takes_context(k.public_key.alg) ? ctx : std::span<const std::uint8_t>());
 }
+}  // namespace
 
 }  // namespace pqmcp::identity

@@ -65,6 +65,7 @@ std::string Registry::to_json() const {
                  {"status", status_name(k.status)},
                  {"parts", parts}};
       if (k.revoked_at) jk["revoked_at"] = rfc3339(k.revoked_at);
+      if (k.policy_bound) jk["policy_bound"] = true;
       keys.push_back(jk);
     }
     ids.push_back({{"name", i.name}, {"role", i.role}, {"keys", keys}});
@@ -108,6 +109,7 @@ Result<std::vector<Identity>> Registry::from_json(std::string_view text) {
         else return fail("key " + k.kid + ": unknown status '" + st + "'");
         if (jk.contains("revoked_at") && jk["revoked_at"].is_string())
           k.revoked_at = parse_rfc3339(jk["revoked_at"].get<std::string>()).value_or(0);
+        k.policy_bound = jk.value("policy_bound", false);
         for (auto& jp : jk.value("parts", json::array()))
           k.parts.push_back({jp.at("part").get<std::string>(), jp.at("module").get<std::string>(),
                              jp.at("token").get<std::string>(), jp.at("id").get<std::string>()});

@@ -31,6 +31,10 @@ struct KeyVersion {
   KeyStatus status = KeyStatus::kActive;
   std::int64_t revoked_at = 0;
   std::vector<KeyPart> parts;   // empty for an imported peer key
+  // The ML-DSA half is bound to libpqhsm's MCP mechanism (CKA_PQMCP_OWNER = the identity name,
+  // CKA_ALLOWED_MECHANISMS = {CKM_PQMCP_MCP_SIGN_*}; docs/token.md "Policy inside the token"):
+  // it signs MCP messages the token's policy allows and nothing else.
+  bool policy_bound = false;
 
   // Valid for verification at time t: not revoked, and t before not-after.
   bool valid_at(std::int64_t t) const;

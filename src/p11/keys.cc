@@ -6,6 +6,7 @@
 
 #include "p11/errors.h"
 #include "pkcs11/attributes.h"
+#include "pkcs11/pqmcp_vendor.h"
 
 namespace pqmcp::p11 {
 
@@ -137,6 +138,14 @@ Result<KeyPair> generate_key_pair(Token& t, KeyType k, const GenerateOptions& op
     if (is_pq(k)) {
       pub.ulong(CKA_KEY_TYPE, sp.key_type).ulong(CKA_PARAMETER_SET, sp.param_set);
       priv.ulong(CKA_KEY_TYPE, sp.key_type);
+      if (sp.key_type == CKK_ML_DSA && !opt.owner.empty()) {
+        priv.bytes(CKA_PQMCP_OWNER, std::span<const std::uint8_t>(
+                                        reinterpret_cast<const std::uint8_t*>(opt.owner.data()), opt.owner.size()));
+        if (!opt.allowed_mechanisms.empty())
+          priv.bytes(CKA_ALLOWED_MECHANISMS,
+                     std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(opt.allowed_mechanisms.data()),
+                                                   opt.allowed_mechanisms.size() * sizeof(CK_MECHANISM_TYPE)));
+      }
     } else {
       pub.bytes(CKA_EC_PARAMS, ec_params);
     }
@@ -244,6 +253,42 @@ Result<Bytes> sign(Token& t, KeyType k, CK_OBJECT_HANDLE priv, std::span<const s
   return sig;
 }
 
+namespace {
+
+// C_SignInit + C_Sign with a pqmcp vendor mechanism (checked in the module's list first: other
+// modules do not know it). CKR_FUNCTION_REJECTED = the token's policy refused this message.
+Result<Bytes> sign_vendor(Token& t, KeyType k, CK_OBJECT_HANDLE priv, CK_MECHANISM_TYPE m, const CK_ULONG* param,
+                          std::span<const std::uint8_t> msg) {
+  const char* name = m == CKM_PQMCP_MCP_SIGN_MLDSA ? "CKM_PQMCP_MCP_SIGN_MLDSA" : "CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA";
+  if (auto st = t.module().require(t.info(), m, CKF_SIGN, std::string("sign MCP messages with a policy-bound key (") + name + ")");
+      !st)
+    return std::move(st).error();
+  auto s = t.acquire();
+  if (!s) return std::move(s).error();
+  CK_ULONG p = param ? *param : 0;
+  CK_MECHANISM mech{m, param ? &p : nullptr, param ? static_cast<CK_ULONG>(sizeof p) : 0};
+  CK_RV rv = s->f()->C_SignInit(s->handle(), &mech, priv);
+  if (rv != CKR_OK) return t.error(rv, std::string("C_SignInit (") + name + ")");
+  Bytes sig(spec(k).out_bytes);
+  CK_ULONG n = sig.size();
+  rv = s->f()->C_Sign(s->handle(), const_cast<CK_BYTE_PTR>(msg.data()), msg.size(), sig.data(), &n);
+  if (rv == CKR_FUNCTION_REJECTED) {
+    Error e = t.error(rv, std::string("C_Sign (") + name + ")");
+    e.message += " — the token's MCP policy refused to sign this message";
+    return e;
+  }
+  if (rv != CKR_OK) return t.error(rv, std::string("C_Sign (") + name + ")");
+  sig.resize(n);
+  return sig;
+}
+
+}  // namespace
+
+Result<Bytes> sign_mcp(Token& t, KeyType k, CK_OBJECT_HANDLE priv, std::span<const std::uint8_t> msg) {
+  if (spec(k).key_type != CKK_ML_DSA) return input_error(t, "sign", "only ML-DSA keys can be policy-bound");
+  return sign_vendor(t, k, priv, CKM_PQMCP_MCP_SIGN_MLDSA, nullptr, msg);
+}
+
 Result<bool> verify(Token& t, KeyType k, CK_OBJECT_HANDLE pub, std::span<const std::uint8_t> msg,
                     std::span<const std::uint8_t> sig, std::span<const std::uint8_t> ctx) {
   if (is_kem(k)) return input_error(t, "verify", std::string(key_type_name(k)) + " keys cannot verify");
@@ -293,7 +338,19 @@ Result<Bytes> sign_composite(const CompositeKey& key, std::span<const std::uint8
   if (cs::message_representative(key.alg, msg, ctx, mprime) != crypto::Status::kOk)
     return make_error(Error::Kind::kInput, "composite sign", "", "the context is longer than 255 bytes");
   std::span<const std::uint8_t> label(reinterpret_cast<const std::uint8_t*>(in.label.data()), in.label.size());
-  auto pq = sign(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv, mprime, label);
+  p11::Result<Bytes> pq = Bytes();
+  if (key.mcp_bound) {
+    CK_ULONG param = 0;
+    if (key.alg == cs::Algorithm::kMlDsa44Ed25519) param = CKP_PQMCP_COMPOSITE_MLDSA44_ED25519;
+    else if (key.alg == cs::Algorithm::kMlDsa65Ed25519) param = CKP_PQMCP_COMPOSITE_MLDSA65_ED25519;
+    if (param == 0 || !ctx.empty())
+      return make_error(Error::Kind::kInput, "composite sign", key.mldsa_token->label(),
+                        "a policy-bound composite key signs only MCP messages (ML-DSA-44/65+Ed25519, empty context)");
+    pq = sign_vendor(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv, CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA,
+                     &param, msg);
+  } else {
+    pq = sign(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv, mprime, label);
+  }
   if (!pq) return pq;
   auto trad = sign(*key.trad_token, KeyType::kEd25519, key.trad_priv, mprime);
   if (!trad) return trad;

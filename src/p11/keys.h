@@ -29,6 +29,11 @@ struct GenerateOptions {
   Bytes id;           // CKA_ID, shared by both halves of a composite identity
   std::string label;  // CKA_LABEL
   bool token_object = true;
+  // Policy-bound (docs/token.md "Policy inside the token", libpqhsm only): a non-empty owner sets
+  // CKA_PQMCP_OWNER on an ML-DSA private key, and CKA_ALLOWED_MECHANISMS = allowed_mechanisms
+  // (e.g. {CKM_PQMCP_MCP_SIGN_MLDSA}) when that list is non-empty. Ignored for other key types.
+  std::string owner{};
+  std::vector<CK_MECHANISM_TYPE> allowed_mechanisms{};
 };
 
 // Checks the mechanism, generates a key pair whose private half is CKA_SENSITIVE, not
@@ -45,6 +50,9 @@ Status destroy_key_pair(Token& t, KeyType k, std::span<const std::uint8_t> id);
 // CKM_EDDSA (ctx must be empty). P-256: CKM_ECDSA over SHA-256(msg), r‖s (64 bytes).
 Result<Bytes> sign(Token& t, KeyType k, CK_OBJECT_HANDLE priv, std::span<const std::uint8_t> msg,
                    std::span<const std::uint8_t> ctx = {});
+// A policy-bound ML-DSA key (GenerateOptions::owner): CKM_PQMCP_MCP_SIGN_MLDSA over an MCP envelope
+// signing input; the token evaluates its policy first and refuses with CKR_FUNCTION_REJECTED.
+Result<Bytes> sign_mcp(Token& t, KeyType k, CK_OBJECT_HANDLE priv, std::span<const std::uint8_t> msg);
 // On-token verification (tests, diagnostics). pqmcp verifies in process everywhere else.
 Result<bool> verify(Token& t, KeyType k, CK_OBJECT_HANDLE pub, std::span<const std::uint8_t> msg,
                     std::span<const std::uint8_t> sig, std::span<const std::uint8_t> ctx = {});
@@ -57,9 +65,13 @@ struct CompositeKey {
   CK_OBJECT_HANDLE mldsa_priv = CK_INVALID_HANDLE;
   Token* trad_token = nullptr;
   CK_OBJECT_HANDLE trad_priv = CK_INVALID_HANDLE;
+  // The ML-DSA half is policy-bound: it signs M itself through CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA
+  // (the token checks its policy and builds M'); ctx must then be empty.
+  bool mcp_bound = false;
 };
 // draft-ietf-lamps-pq-composite-sigs Sign: M' = message_representative(msg, ctx); ML-DSA signs
-// M' with context = the algorithm's Label; Ed25519 signs M'; signature = concatenation.
+// M' with context = the algorithm's Label; Ed25519 signs M'; signature = concatenation. With
+// mcp_bound the token builds M' for the ML-DSA half; Ed25519 signs the same M' computed here.
 Result<Bytes> sign_composite(const CompositeKey& key, std::span<const std::uint8_t> msg,
                              std::span<const std::uint8_t> ctx);
 KeyType composite_mldsa_half(crypto::composite::Algorithm a);

@@ -48,6 +48,7 @@ p11::Result<std::unique_ptr<HsmSigner>> HsmSigner::create(const identity::KeyVer
   s->alg_ = *alg;
   s->kid_ = key.kid;
   s->public_key_ = key.public_key.raw;
+  s->policy_bound_ = key.policy_bound;
   for (const auto& p : key.parts) {
     auto type = part_type(p.part);
     auto id = identity::from_hex(p.id_hex);
@@ -90,7 +91,10 @@ Result<std::vector<std::uint8_t>, mcp::SignError> HsmSigner::sign(std::span<cons
     ck.mldsa_priv = parts_[0].priv;
     ck.trad_token = parts_[1].token.get();
     ck.trad_priv = parts_[1].priv;
+    ck.mcp_bound = policy_bound_;
     sig = p11::sign_composite(ck, input, {});
+  } else if (policy_bound_) {
+    sig = p11::sign_mcp(*parts_[0].token, parts_[0].type, parts_[0].priv, input);
   } else {
     sig = p11::sign(*parts_[0].token, parts_[0].type, parts_[0].priv, input);
   }

@@ -1,6 +1,7 @@
 // mcp::Signer over an identity key held on PKCS#11 token(s): the private key never leaves the
 // token; composite identities sign through p11::sign_composite (ML-DSA half and Ed25519 half
-// possibly on different modules).
+// possibly on different modules). A policy-bound key (KeyVersion::policy_bound) signs through
+// libpqhsm's CKM_PQMCP_MCP_SIGN_* mechanisms: the token checks its policy before signing.
 #pragma once
 
 #include <memory>
@@ -43,6 +44,7 @@ class HsmSigner final : public mcp::Signer {
   std::string kid_;
   std::vector<std::uint8_t> public_key_;
   std::vector<Part> parts_;  // composite: ML-DSA half first, then Ed25519 (registry order)
+  bool policy_bound_ = false;  // the ML-DSA half signs through CKM_PQMCP_MCP_SIGN_* (token policy)
 };
 
 }  // namespace pqmcp::trust

@@ -13,27 +13,15 @@ ConnectFilter::ConnectFilter(FilterConfig cfg, const mcp::Signer& signer, mcp::V
 
 void ConnectFilter::from_client(std::string_view line, Emit& out) {
   AuditRecord rec = record("c2s", line);
-  auto parsed = parse(line);
-  if (!parsed) {
-    rec.verification = rec.reason = reason_of(parsed.error());
-    rec.decision = "drop";
-    audit(rec);
-    warn("the client sent a line that is not JSON (" + rec.reason + "); answered with a parse error");
-    out.to_client(dump(error_response(nullptr, code::kParseError, "pqmcp connect: not JSON: " + parsed.error().message,
-                                      {{"reason", rec.reason}, {"side", "connect"}})));
+  Incoming in = read_message(line, rec);
+  if (!in.info) {
+    if (in.parse_failed)
+      warn("the client sent a line that is not JSON (" + rec.reason + "); answered with a parse error");
+    out.to_client(drop_reply(in, rec));
     return;
   }
-  Value msg = std::move(parsed.value());
-  auto info = mcp::classify(msg);
-  if (!info) {
-    rec.verification = rec.reason = "malformed-message";
-    rec.decision = "drop";
-    audit(rec);
-    Value id = msg.is_object() && msg.contains("id") && !msg["id"].is_object() ? msg["id"] : Value(nullptr);
-    out.to_client(dump(error_response(id, code::kInvalidRequest, "pqmcp connect: " + info.error(),
-                                      {{"reason", "malformed-message"}, {"side", "connect"}})));
-    return;
-  }
+  Value msg = std::move(in.msg);
+  auto& info = in.info;
   fill(rec, *info, msg);
   rec.agent = rec.sender = cfg_.self;
   const std::string key = id_key(info->id);
@@ -86,24 +74,15 @@ void ConnectFilter::reject_response(const std::string& key, const std::string& r
 
 void ConnectFilter::from_server(std::string_view line, Emit& out) {
   AuditRecord rec = record("s2c", line);
-  auto parsed = parse(line);
-  if (!parsed) {
-    rec.verification = rec.reason = reason_of(parsed.error());
-    rec.decision = "drop";
-    audit(rec);
-    warn("the server side wrote a line that is not JSON (" + std::to_string(line.size()) + " bytes, " + rec.reason +
-         "); dropped");
+  Incoming in = read_message(line, rec);
+  if (!in.info) {
+    warn(in.parse_failed ? "the server side wrote a line that is not JSON (" + std::to_string(line.size()) +
+                               " bytes, " + rec.reason + "); dropped"
+                         : "the server side wrote a malformed JSON-RPC message (" + in.error + "); dropped");
     return;
   }
-  Value msg = std::move(parsed.value());
-  auto info = mcp::classify(msg);
-  if (!info) {
-    rec.verification = rec.reason = "malformed-message";
-    rec.decision = "drop";
-    audit(rec);
-    warn("the server side wrote a malformed JSON-RPC message (" + info.error() + "); dropped");
-    return;
-  }
+  Value msg = std::move(in.msg);
+  auto& info = in.info;
   fill(rec, *info, msg);
   rec.agent = cfg_.self;
   const bool response = info->kind == Kind::kResult || info->kind == Kind::kError;

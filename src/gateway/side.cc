@@ -9,6 +9,39 @@ json::JsonResult<json::Value> Side::parse(std::string_view line) const {
   return json::parse(line, json::Limits{cfg_.max_line, 64});
 }
 
+Side::Incoming Side::read_message(std::string_view line, AuditRecord& rec) {
+  Incoming in;
+  auto parsed = parse(line);
+  if (!parsed) {
+    in.parse_failed = true;
+    in.error = parsed.error().message;
+    rec.verification = rec.reason = reason_of(parsed.error());
+  } else {
+    in.msg = std::move(parsed.value());
+    auto info = mcp::classify(in.msg);
+    if (info) {
+      in.info = std::move(info.value());
+      return in;
+    }
+    in.error = info.error();
+    rec.verification = rec.reason = "malformed-message";
+  }
+  rec.decision = "drop";
+  audit(rec);
+  return in;
+}
+
+std::string Side::drop_reply(const Incoming& in, const AuditRecord& rec) const {
+  const std::string who = std::string("pqmcp ") + side_name_;
+  if (in.parse_failed)
+    return dump(error_response(nullptr, code::kParseError, who + ": not JSON: " + in.error,
+                               {{"reason", rec.reason}, {"side", side_name_}}));
+  const json::Value& m = in.msg;
+  json::Value id = m.is_object() && m.contains("id") && !m["id"].is_object() ? m["id"] : json::Value(nullptr);
+  return dump(error_response(id, code::kInvalidRequest, who + ": " + in.error,
+                             {{"reason", "malformed-message"}, {"side", side_name_}}));
+}
+
 std::string Side::reason_of(const json::Error& e) {
   switch (e.code) {
     case json::ErrorCode::kTooLarge: return "too-large";

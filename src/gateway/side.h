@@ -28,6 +28,18 @@ class Side : public Filter {
 
   std::int64_t now() const { return cfg_.now_ms ? cfg_.now_ms() : wall_ms(); }
   json::JsonResult<json::Value> parse(std::string_view line) const;
+  // One line read as a classified JSON-RPC message. When it is not one, the drop is already
+  // audited (rec.reason says why) and info is empty; the caller only decides how to answer.
+  struct Incoming {
+    json::Value msg;                       // null when the line did not parse
+    std::optional<mcp::MessageInfo> info;  // empty: dropped
+    bool parse_failed = false;             // not JSON at all (else: JSON but not JSON-RPC/MCP)
+    std::string error;                     // the parser's or classifier's message
+  };
+  Incoming read_message(std::string_view line, AuditRecord& rec);
+  // The JSON-RPC error answering a dropped client line (JSON-RPC 2.0 §5: parse errors carry id
+  // null; a malformed message is answered on its id when it has a usable one).
+  std::string drop_reply(const Incoming& in, const AuditRecord& rec) const;
   // Audit record prefilled with side, direction, time and the digest of the bytes received.
   AuditRecord record(const char* dir, std::string_view line) const;
   void fill(AuditRecord& r, const mcp::MessageInfo& info, const json::Value& msg) const;

@@ -13,29 +13,15 @@ WrapFilter::WrapFilter(FilterConfig cfg, const mcp::Signer& signer, mcp::Verifie
 
 void WrapFilter::from_client(std::string_view line, Emit& out) {
   AuditRecord rec = record("c2s", line);
-  auto parsed = parse(line);
-  if (!parsed) {
-    rec.verification = rec.reason = reason_of(parsed.error());
-    rec.decision = "drop";
-    audit(rec);
-    warn("rejected a line from the client that is not a JSON-RPC message (" + rec.reason + ")");
-    // Nothing to bind the answer to: JSON-RPC 2.0 §5 answers unparseable input with id null.
-    out.to_client(dump(error_response(nullptr, code::kParseError, "pqmcp wrap: not JSON: " + parsed.error().message,
-                                      {{"reason", rec.reason}, {"side", "wrap"}})));
+  Incoming in = read_message(line, rec);
+  if (!in.info) {
+    warn(in.parse_failed ? "rejected a line from the client that is not a JSON-RPC message (" + rec.reason + ")"
+                         : "rejected a malformed JSON-RPC message from the client: " + in.error);
+    out.to_client(drop_reply(in, rec));
     return;
   }
-  Value msg = std::move(parsed.value());
-  auto info = mcp::classify(msg);
-  if (!info) {
-    rec.verification = rec.reason = "malformed-message";
-    rec.decision = "drop";
-    audit(rec);
-    warn("rejected a malformed JSON-RPC message from the client: " + info.error());
-    Value id = msg.is_object() && msg.contains("id") && !msg["id"].is_object() ? msg["id"] : Value(nullptr);
-    out.to_client(dump(error_response(id, code::kInvalidRequest, "pqmcp wrap: " + info.error(),
-                                      {{"reason", "malformed-message"}, {"side", "wrap"}})));
-    return;
-  }
+  Value msg = std::move(in.msg);
+  auto& info = in.info;
   fill(rec, *info, msg);
   const bool response = info->kind == Kind::kResult || info->kind == Kind::kError;
   const std::string key = id_key(info->id);
@@ -128,26 +114,17 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
 
 void WrapFilter::from_server(std::string_view line, Emit& out) {
   AuditRecord rec = record("s2c", line);
-  auto parsed = parse(line);
-  if (!parsed) {
-    rec.verification = rec.reason = reason_of(parsed.error());
-    rec.decision = "drop";
-    audit(rec);
+  Incoming in = read_message(line, rec);
+  if (!in.info) {
     // MCP stdio: "The server MUST NOT write anything to its stdout that is not a valid MCP
     // message." Such a line is the server's bug; it is dropped, not forwarded unsigned.
-    warn("the server wrote a line that is not JSON to stdout (" + std::to_string(line.size()) +
-         " bytes, " + rec.reason + "); dropped");
+    warn(in.parse_failed ? "the server wrote a line that is not JSON to stdout (" + std::to_string(line.size()) +
+                               " bytes, " + rec.reason + "); dropped"
+                         : "the server wrote a malformed JSON-RPC message (" + in.error + "); dropped");
     return;
   }
-  Value msg = std::move(parsed.value());
-  auto info = mcp::classify(msg);
-  if (!info) {
-    rec.verification = rec.reason = "malformed-message";
-    rec.decision = "drop";
-    audit(rec);
-    warn("the server wrote a malformed JSON-RPC message (" + info.error() + "); dropped");
-    return;
-  }
+  Value msg = std::move(in.msg);
+  auto& info = in.info;
   fill(rec, *info, msg);
   const std::string key = id_key(info->id);
   std::optional<Digest> answers;

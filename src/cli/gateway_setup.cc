@@ -1,0 +1,151 @@
+// Shared assembly of a gateway end (gateway_setup.h).
+#include "cli/gateway_setup.h"
+
+#include <toml++/toml.h>
+
+#include "gateway/connect_filter.h"
+#include "gateway/wrap_filter.h"
+#include "identity/encoding.h"
+#include "identity/signed_doc.h"
+#include "trust/algorithms.h"
+#include "trust/bundle_resolver.h"
+#include "trust/hsm_signer.h"
+
+namespace pqmcp::cli {
+
+using namespace gateway;
+
+int load_gw_conf(const Config& c, GwConf& g) {
+  g.audit = c.data_dir + "/gateway-audit.jsonl";
+  g.pins = c.data_dir + "/tool-pins.json";  // shared with `pqmcp tools`
+  toml::table t;
+  try {
+    t = toml::parse_file(c.path);
+  } catch (const toml::parse_error& e) {
+    return fail(kExitConfig, c.path + ": " + std::string(e.description()));
+  }
+  if (auto* gt = t["gateway"].as_table()) {
+    g.mode = (*gt)["mode"].value_or(g.mode);
+    g.policy = (*gt)["policy"].value_or(g.policy);
+    g.audit = (*gt)["audit"].value_or(g.audit);
+    g.bundle = (*gt)["bundle"].value_or(g.bundle);
+    g.admin_key = (*gt)["admin_key"].value_or(g.admin_key);
+    g.server_identity = (*gt)["server_identity"].value_or(g.server_identity);
+    g.pins = (*gt)["pins"].value_or(g.pins);
+    g.max_message = (*gt)["max_message"].value_or(g.max_message);
+    g.shutdown_ms = (*gt)["shutdown_timeout_ms"].value_or(g.shutdown_ms);
+    g.trust_on_first_use = (*gt)["trust_on_first_use"].value_or(g.trust_on_first_use);
+    if (auto* a = (*gt)["algorithms"].as_array()) {
+      g.algorithms.clear();
+      for (auto& x : *a)
+        if (auto s = x.value<std::string>()) g.algorithms.push_back(*s);
+    }
+  }
+  return kExitOk;
+}
+
+// Verification keys: the trust bundle (anchored by a pinned admin key), else the local registry
+// (for a single machine whose registry knows both ends).
+int make_resolver(Context& ctx, const GwConf& gc, std::unique_ptr<mcp::KeyResolver>& out) {
+  const std::int64_t t = identity::now();
+  if (!gc.bundle.empty()) {
+    auto text = identity::read_file(gc.bundle);
+    if (!text) return fail(text.error());
+    identity::PublicKey admin;
+    if (!gc.admin_key.empty()) {
+      auto kt = identity::read_file(gc.admin_key);
+      if (!kt) return fail(kt.error());
+      auto k = identity::parse_public_key(*kt);
+      if (!k) return fail(k.error());
+      admin = *k;
+    } else {
+      auto kids = identity::bundle_signer_kids(*text);
+      if (!kids) return fail(kids.error(), kExitVerifyFailed);
+      bool found = false;
+      for (auto& kid : *kids)
+        if (auto [i, k] = ctx.registry().find_kid(kid); k && k->valid_at(t)) admin = k->public_key, found = true;
+      if (!found) return fail(kExitVerifyFailed, "the trust bundle's signer is not a known identity; set gateway.admin_key or --admin-key");
+    }
+    auto r = trust::BundleKeyResolver::load(*text, admin, t);
+    if (!r) return fail(r.error(), kExitVerifyFailed);
+    out = std::move(r.value());
+    return kExitOk;
+  }
+  auto r = std::make_unique<mcp::StaticKeyResolver>();
+  for (auto& id : ctx.registry().identities())
+    for (auto& k : id.keys) {
+      auto a = trust::to_mcp(k.public_key.alg);
+      if (!a) continue;
+      r->add(k.kid, *a, k.public_key.raw, id.name, INT64_MIN, k.not_after ? k.not_after * 1000 : INT64_MAX);
+      if (k.status == identity::KeyStatus::kRevoked) r->revoke(k.kid, k.revoked_at * 1000);
+    }
+  out = std::move(r);
+  return kExitOk;
+}
+
+int open_audit_sink(Context&, const GwConf& gc, std::unique_ptr<AuditSink>& out) {
+  if (gc.audit.empty()) {
+    out = std::make_unique<NullSink>();
+    return kExitOk;
+  }
+  auto s = JsonLinesSink::open(gc.audit);
+  if (!s) return fail(kExitIo, s.error());
+  out = std::move(s.value());
+  return kExitOk;
+}
+
+int build_gateway_end(Context& ctx, const GwConf& gc, GwRole role, const std::string& identity,
+                      const std::string& log_name, GatewayEnd& e) {
+  const bool wrap = role == GwRole::kWrap;
+  FilterConfig& fc = e.fc;
+  fc.log_name = log_name;
+  fc.max_line = gc.max_message;
+  fc.self = identity;
+  if (!parse_mode(gc.mode, fc.mode)) return fail(kExitUsage, "mode must be require or observe, not '" + gc.mode + "'");
+  auto* id = ctx.registry().find(identity);
+  if (!id) return fail(kExitNotFound, "no identity named '" + identity + "'");
+  if (!wrap) {
+    fc.peer = gc.server_identity;
+    if (fc.peer.empty()) {
+      for (auto& i : ctx.registry().identities())
+        if (i.role == "server") {
+          if (!fc.peer.empty()) return fail(kExitUsage, "several server identities are known; name one with --server-identity");
+          fc.peer = i.name;
+        }
+      if (fc.peer.empty()) return fail(kExitUsage, "name the server's identity with --server-identity");
+    }
+  }
+  mcp::VerifierConfig vc;
+  vc.allowed.clear();
+  for (auto& a : gc.algorithms) {
+    auto alg = mcp::algorithm_from_id(a);
+    if (!alg) return fail(kExitConfig, "gateway.algorithms: unknown algorithm '" + a + "'");
+    vc.allowed.push_back(*alg);
+  }
+  vc.audiences = {identity};
+  vc.limits.max_bytes = gc.max_message;
+
+  if (int rc = make_resolver(ctx, gc, e.keys)) return rc;
+  auto signer = trust::HsmSigner::for_identity(*id, ctx.resolver(), identity::now());
+  if (!signer) return fail(signer.error());
+  e.signer = std::move(signer.value());
+  if (int rc = open_audit_sink(ctx, gc, e.sink)) return rc;
+  if (wrap && !gc.policy.empty()) {
+    auto text = identity::read_file(gc.policy);
+    if (!text) return fail(text.error());
+    auto p = PolicyGate::parse(*text);
+    if (!p) return fail(kExitUsage, "policy " + gc.policy + ": " + p.error());
+    e.policy = std::move(p.value());
+  } else if (wrap) {
+    warn(log_name, "no policy configured (--policy or gateway.policy): every agent in the trust bundle may send every request");
+  }
+
+  e.verifier = std::make_unique<mcp::Verifier>(vc, *e.keys);
+  if (wrap)
+    e.filter = std::make_unique<WrapFilter>(fc, *e.signer, *e.verifier, *e.sink, e.policy.get());
+  else
+    e.filter = std::make_unique<ConnectFilter>(fc, *e.signer, *e.verifier, *e.sink, PinConfig{gc.pins, gc.trust_on_first_use});
+  return kExitOk;
+}
+
+}  // namespace pqmcp::cli

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libbenchmark-dev nlohmann-json3-dev
   libsqlite3-dev                      # libpqhsm's token storage
   libcli11-dev libtomlplusplus-dev    # the pqmcp command line and its TOML config
+  libboost1.81-dev                    # Boost.Asio/Beast: the Streamable HTTP gateway (pqmcp serve, connect --url)
   softhsm2 opensc python3-pykcs11 p11-kit   # outside PKCS#11 modules and clients for tests
   openssl curl chromium               # post-quantum TLS interop tests (headless Chromium)
   libpq-dev postgresql sqlite3        # audit log: PostgreSQL backend and its tests

@@ -219,6 +219,51 @@ Status destroy_key_pair(Token& t, KeyType k, std::span<const std::uint8_t> id) {
   return {};
 }
 
+namespace {
+
+// The mechanism and the bytes a sign or verify call passes: ML-DSA takes its context through
+// CK_SIGN_ADDITIONAL_CONTEXT (PKCS#11 3.2 §6.67.4); CKM_ECDSA signs a hash the caller computed.
+// Not copyable: mech points into pq, data may point into digest.
+struct SigCall {
+  SigCall(KeyType k, std::span<const std::uint8_t> msg, std::span<const std::uint8_t> ctx)
+      : pq{CKH_HEDGE_PREFERRED, const_cast<CK_BYTE_PTR>(ctx.data()), static_cast<CK_ULONG>(ctx.size())},
+        mech{spec(k).op, nullptr, 0},
+        data(msg) {
+    if (is_pq(k) && !ctx.empty()) {
+      mech.pParameter = &pq;
+      mech.ulParameterLen = sizeof pq;
+    }
+    if (k == KeyType::kP256) {
+      digest = sha256(msg);
+      data = digest;
+    }
+  }
+  SigCall(const SigCall&) = delete;
+  SigCall& operator=(const SigCall&) = delete;
+  CK_SIGN_ADDITIONAL_CONTEXT pq;
+  CK_MECHANISM mech;
+  std::array<std::uint8_t, 32> digest{};
+  std::span<const std::uint8_t> data;
+};
+
+// C_SignInit + C_Sign into a buffer of the mechanism's fixed signature size. what names the
+// operation in errors.
+Result<Bytes> sign_with(Token& t, CK_MECHANISM& mech, CK_OBJECT_HANDLE priv, std::span<const std::uint8_t> data,
+                        std::size_t out_bytes, const std::string& what) {
+  auto s = t.acquire();
+  if (!s) return std::move(s).error();
+  CK_RV rv = s->f()->C_SignInit(s->handle(), &mech, priv);
+  if (rv != CKR_OK) return t.error(rv, "C_SignInit (" + what + ")");
+  Bytes sig(out_bytes);
+  CK_ULONG n = sig.size();
+  rv = s->f()->C_Sign(s->handle(), const_cast<CK_BYTE_PTR>(data.data()), data.size(), sig.data(), &n);
+  if (rv != CKR_OK) return t.error(rv, "C_Sign (" + what + ")");
+  sig.resize(n);
+  return sig;
+}
+
+}  // namespace
+
 Result<Bytes> sign(Token& t, KeyType k, CK_OBJECT_HANDLE priv, std::span<const std::uint8_t> msg,
                    std::span<const std::uint8_t> ctx) {
   if (is_kem(k)) return input_error(t, "sign", std::string(key_type_name(k)) + " keys cannot sign");
@@ -228,29 +273,8 @@ Result<Bytes> sign(Token& t, KeyType k, CK_OBJECT_HANDLE priv, std::span<const s
   const Spec sp = spec(k);
   if (auto st = t.module().require(t.info(), sp.op, CKF_SIGN, std::string("sign with ") + key_type_name(k) + " keys"); !st)
     return std::move(st).error();
-  auto s = t.acquire();
-  if (!s) return std::move(s).error();
-
-  CK_SIGN_ADDITIONAL_CONTEXT pq{CKH_HEDGE_PREFERRED, const_cast<CK_BYTE_PTR>(ctx.data()), static_cast<CK_ULONG>(ctx.size())};
-  CK_MECHANISM mech{sp.op, nullptr, 0};
-  if (is_pq(k) && !ctx.empty()) {
-    mech.pParameter = &pq;
-    mech.ulParameterLen = sizeof pq;
-  }
-  std::array<std::uint8_t, 32> digest{};
-  std::span<const std::uint8_t> data = msg;
-  if (k == KeyType::kP256) {
-    digest = sha256(msg);  // CKM_ECDSA signs a hash the caller computed
-    data = digest;
-  }
-  CK_RV rv = s->f()->C_SignInit(s->handle(), &mech, priv);
-  if (rv != CKR_OK) return t.error(rv, "C_SignInit");
-  Bytes sig(sp.out_bytes);
-  CK_ULONG n = sig.size();
-  rv = s->f()->C_Sign(s->handle(), const_cast<CK_BYTE_PTR>(data.data()), data.size(), sig.data(), &n);
-  if (rv != CKR_OK) return t.error(rv, std::string("C_Sign (") + key_type_name(k) + ")");
-  sig.resize(n);
-  return sig;
+  SigCall c(k, msg, ctx);
+  return sign_with(t, c.mech, priv, c.data, sp.out_bytes, key_type_name(k));
 }
 
 namespace {
@@ -263,23 +287,13 @@ Result<Bytes> sign_vendor(Token& t, KeyType k, CK_OBJECT_HANDLE priv, CK_MECHANI
   if (auto st = t.module().require(t.info(), m, CKF_SIGN, std::string("sign MCP messages with a policy-bound key (") + name + ")");
       !st)
     return std::move(st).error();
-  auto s = t.acquire();
-  if (!s) return std::move(s).error();
   CK_ULONG p = param ? *param : 0;
   CK_MECHANISM mech{m, param ? &p : nullptr, param ? static_cast<CK_ULONG>(sizeof p) : 0};
-  CK_RV rv = s->f()->C_SignInit(s->handle(), &mech, priv);
-  if (rv != CKR_OK) return t.error(rv, std::string("C_SignInit (") + name + ")");
-  Bytes sig(spec(k).out_bytes);
-  CK_ULONG n = sig.size();
-  rv = s->f()->C_Sign(s->handle(), const_cast<CK_BYTE_PTR>(msg.data()), msg.size(), sig.data(), &n);
-  if (rv == CKR_FUNCTION_REJECTED) {
-    Error e = t.error(rv, std::string("C_Sign (") + name + ")");
-    e.message += " — the token's MCP policy refused to sign this message";
-    return e;
-  }
-  if (rv != CKR_OK) return t.error(rv, std::string("C_Sign (") + name + ")");
-  sig.resize(n);
-  return sig;
+  auto sig = sign_with(t, mech, priv, msg, spec(k).out_bytes, name);
+  if (sig || sig.error().rv != CKR_FUNCTION_REJECTED) return sig;
+  Error e = std::move(sig).error();
+  e.message += " — the token's MCP policy refused to sign this message";
+  return e;
 }
 
 }  // namespace
@@ -292,24 +306,12 @@ Result<Bytes> sign_mcp(Token& t, KeyType k, CK_OBJECT_HANDLE priv, std::span<con
 Result<bool> verify(Token& t, KeyType k, CK_OBJECT_HANDLE pub, std::span<const std::uint8_t> msg,
                     std::span<const std::uint8_t> sig, std::span<const std::uint8_t> ctx) {
   if (is_kem(k)) return input_error(t, "verify", std::string(key_type_name(k)) + " keys cannot verify");
-  const Spec sp = spec(k);
   auto s = t.acquire();
   if (!s) return std::move(s).error();
-  CK_SIGN_ADDITIONAL_CONTEXT pq{CKH_HEDGE_PREFERRED, const_cast<CK_BYTE_PTR>(ctx.data()), static_cast<CK_ULONG>(ctx.size())};
-  CK_MECHANISM mech{sp.op, nullptr, 0};
-  if (is_pq(k) && !ctx.empty()) {
-    mech.pParameter = &pq;
-    mech.ulParameterLen = sizeof pq;
-  }
-  std::array<std::uint8_t, 32> digest{};
-  std::span<const std::uint8_t> data = msg;
-  if (k == KeyType::kP256) {
-    digest = sha256(msg);
-    data = digest;
-  }
-  CK_RV rv = s->f()->C_VerifyInit(s->handle(), &mech, pub);
+  SigCall c(k, msg, ctx);
+  CK_RV rv = s->f()->C_VerifyInit(s->handle(), &c.mech, pub);
   if (rv != CKR_OK) return t.error(rv, "C_VerifyInit");
-  rv = s->f()->C_Verify(s->handle(), const_cast<CK_BYTE_PTR>(data.data()), data.size(),
+  rv = s->f()->C_Verify(s->handle(), const_cast<CK_BYTE_PTR>(c.data.data()), c.data.size(),
                         const_cast<CK_BYTE_PTR>(sig.data()), sig.size());
   if (rv == CKR_OK) return true;
   if (rv == CKR_SIGNATURE_INVALID || rv == CKR_SIGNATURE_LEN_RANGE) return false;

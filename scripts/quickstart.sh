@@ -7,6 +7,9 @@
 #    session from the TypeScript MCP SDK through `pqmcp connect` + `pqmcp wrap` to
 #    server-everything, then a puppet attack (the retail agent's key asked to sign a
 #    healthcare-only call, and arbitrary bytes) refused by the token itself.
+# 3. The audit logs of that session: the gateways' decisions in the Merkle log (checkpoints signed
+#    by an ML-DSA identity on the token) and the token's own key-operation log, both verified
+#    offline with `pqmcp audit verify`, and the refusals of the puppet attack shown from each.
 # The demo runs in its own directory (build/quickstart), so it never touches an existing
 # ~/.config/pqmcp. Every step is bounded in time; any failure, or any attack that is not
 # refused, exits non-zero. PQMCP_BUILD_DIR picks another build directory (default build/release).
@@ -48,6 +51,16 @@ printf '\n=== The gateway, with the policy inside the token ===\n'
 step identity create retail-bot --policy-bound
 step identity create health-bot --policy-bound
 step identity create everything-server --role server
+step identity create audit-log --alg mldsa65   # signs the audit log's checkpoints
+cat >> "$XDG_CONFIG_HOME/pqmcp/config.toml" <<'TOML'
+
+[audit]                       # with this table, pqmcp connect / wrap log into the Merkle log
+origin = "quickstart.pqmcp.local/audit"
+checkpoint_every = 100
+checkpoint_seconds = 5
+identity = "audit-log"
+TOML
+printf '\n$ tail -6 %s\n' "config/pqmcp/config.toml"; tail -6 "$XDG_CONFIG_HOME/pqmcp/config.toml"
 cat > policy.toml <<'TOML'
 version = 1
 
@@ -101,6 +114,23 @@ log=$(ls "$demo"/data/pqmcp/*/slot-*/policy-decisions.jsonl "$demo"/data/pqmcp/*
 if [ -n "$log" ]; then
   printf '\nthe token'"'"'s decision log (%s), refusals:\n' "${log#"$demo"/}"
   grep '"decision":"deny"' "$log" | tail -n 3 | cut -c1-240
+fi
+
+printf '\n=== The audit logs of this session ===\n'
+step audit verify
+printf '\n$ pqmcp audit search --decision deny   # the gateways'"'"' refusals\n'
+out=$(timeout 60 "$pqmcp" audit search --decision deny)
+printf '%s\n' "$out"
+if ! grep -q get-env <<<"$out"; then
+  echo "quickstart: the refused healthcare call is missing from the audit log" >&2; exit 1
+fi
+step audit tail -n 4
+step audit verify --log token
+printf '\n$ pqmcp audit search --log token --decision deny   # the token'"'"'s own refusals\n'
+out=$(timeout 60 "$pqmcp" audit search --log token --decision deny)
+printf '%s\n' "$out"
+if ! grep -q 'policy:default-deny' <<<"$out" || ! grep -q CKR_MECHANISM_INVALID <<<"$out"; then
+  echo "quickstart: the token's log lacks the puppet attack's refusals" >&2; exit 1
 fi
 
 printf '\nquickstart: done (demo files in %s)\n' "$demo"

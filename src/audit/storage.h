@@ -58,6 +58,9 @@ class Storage : public LogReader {
 };
 
 // SQLite in WAL mode with synchronous=FULL (sqlite_storage.cc). Creates the file if absent.
-Result<std::unique_ptr<Storage>> open_sqlite(const std::string& path, bool read_only = false);
+// relaxed: synchronous=NORMAL instead — a commit survives the process being killed; the WAL is
+// fsynced when a checkpoint is added, so a power loss or OS crash can only lose entries newer than
+// the last checkpoint. For libpqhsm's key-operation log (`keyops_log = relaxed`, its default).
+Result<std::unique_ptr<Storage>> open_sqlite(const std::string& path, bool read_only = false, bool relaxed = false);
 
 }  // namespace pqmcp::audit

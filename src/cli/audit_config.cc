@@ -1,8 +1,10 @@
 #include "cli/audit_config.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <toml++/toml.h>
 
+#include "gateway/merkle_sink.h"
 #include "identity/keystore.h"
 
 #ifdef PQMCP_HAVE_AUDIT_PG
@@ -71,6 +73,14 @@ p11::Result<AuditConf> load_audit_conf(const Config& c) {
   return a;
 }
 
+bool audit_log_configured(const Config& c) {
+  try {
+    return toml::parse_file(c.path)["audit"].is_table();
+  } catch (const toml::parse_error&) {
+    return false;  // load_audit_conf reports the syntax error
+  }
+}
+
 audit::Result<std::unique_ptr<audit::Storage>> open_audit_storage(const AuditConf& a) {
   if (a.backend == "sqlite") return audit::open_sqlite(a.path);
 #ifdef PQMCP_HAVE_AUDIT_PG
@@ -101,6 +111,29 @@ std::vector<audit::VerifierKey> registry_keys(const identity::Registry& r, const
       if (auto t = sig_type(k.public_key.alg); t && k.status != identity::KeyStatus::kRevoked)
         out.push_back({origin, *t, k.public_key.raw, "identity '" + id.name + "' (kid " + k.kid + ")"});
   return out;
+}
+
+p11::Result<std::unique_ptr<gateway::AuditSink>> open_merkle_audit_sink(Context& ctx, const std::string& log_name) {
+  auto c = load_audit_conf(ctx.config());
+  if (!c) return c.error();
+  auto store = open_audit_storage(*c);
+  if (!store) return p11::make_error(p11::Error::Kind::kIo, "open audit log", "", store.error().message);
+  std::vector<std::unique_ptr<audit::NoteSigner>> signers;
+  for (auto* name : {&c->identity, &c->cosign_identity}) {
+    if (name->empty()) continue;
+    auto s = hsm_signer(ctx, *name);
+    if (!s) return s.error();
+    signers.push_back(std::move(s.value()));
+  }
+  if (signers.empty())
+    std::fprintf(stderr, "%s: warning: audit.identity is not set: gateway decisions are logged but no checkpoint is signed\n",
+                 log_name.c_str());
+  gateway::MerkleSinkOptions o;
+  o.log_name = log_name;
+  o.writer.origin = c->origin;
+  o.writer.checkpoint_every = c->checkpoint_every;
+  o.writer.checkpoint_interval = std::chrono::seconds(c->checkpoint_seconds);
+  return std::unique_ptr<gateway::AuditSink>(new gateway::MerkleSink(std::move(store.value()), std::move(signers), std::move(o)));
 }
 
 }  // namespace pqmcp::cli

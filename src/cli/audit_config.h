@@ -9,6 +9,7 @@
 #include "audit/note.h"
 #include "audit/storage.h"
 #include "cli/context.h"
+#include "gateway/audit_sink.h"
 
 namespace pqmcp::cli {
 
@@ -25,11 +26,18 @@ struct AuditConf {
 };
 
 p11::Result<AuditConf> load_audit_conf(const Config& c);
+// True when the config file has an [audit] table: the gateways then log into that log by default.
+bool audit_log_configured(const Config& c);
 audit::Result<std::unique_ptr<audit::Storage>> open_audit_storage(const AuditConf& a);
 
 // The active key of an identity as a NoteSigner; the private key stays on its token.
 p11::Result<std::unique_ptr<audit::NoteSigner>> hsm_signer(Context& ctx, const std::string& identity);
 // Every ML-DSA / Ed25519 key the registry knows (all versions, for old checkpoints), named origin.
 std::vector<audit::VerifierKey> registry_keys(const identity::Registry& r, const std::string& origin);
+
+// The gateway's sink into the configured log (gateway::MerkleSink): the same storage, origin,
+// cadence and checkpoint signers as `pqmcp audit append`. Without audit.identity the entries are
+// logged but no checkpoints are signed (warned on stderr).
+p11::Result<std::unique_ptr<gateway::AuditSink>> open_merkle_audit_sink(Context& ctx, const std::string& log_name);
 
 }  // namespace pqmcp::cli

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -22,7 +25,7 @@ namespace pqmcp::cli {
 namespace {
 
 struct Opts {
-  std::string checkpoint_file, bundle, admin_key, state, log, out, agent, decision, since, proof;
+  std::string checkpoint_file, bundle, admin_key, state, log, out, agent, decision, since, proof, vkey;
   std::int64_t index = -1;
   std::vector<std::uint64_t> consistency;
   std::size_t count = 20;
@@ -159,9 +162,81 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
   if (done >= total) std::fputc('\n', stderr);
 }
 
+// libpqhsm's key-operation log (docs/token.md "Key-operation log"): `--log token[:SLOT]` finds
+// the slot directory through the default token's PQHSM_CONF (token_dir), `--log DIR` names it.
+std::string token_slot_dir(Env& e, const std::string& spec) {
+  if (spec != "token" && spec.rfind("token:", 0) != 0) return spec;
+  const std::string slot = spec.size() > 6 ? spec.substr(6) : "0";
+  std::string conf;
+  auto& c = e.ctx.config();
+  if (auto it = c.tokens.find(c.default_token); it != c.tokens.end())
+    if (auto env = it->second.env.find("PQHSM_CONF"); env != it->second.env.end()) conf = env->second;
+  if (conf.empty())
+    if (const char* x = std::getenv("PQHSM_CONF"); x && *x) conf = x;
+  if (conf.empty()) conf = c.data_dir + "/pqhsm.conf";
+  std::string dir = conf.substr(0, conf.find_last_of('/')) + "/tokens";
+  std::ifstream f(conf);
+  for (std::string line; std::getline(f, line);) {
+    line = line.substr(0, line.find('#'));
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    auto trim = [](std::string x) {
+      x.erase(0, x.find_first_not_of(" \t"));
+      x.erase(x.find_last_not_of(" \t") + 1);
+      return x;
+    };
+    if (trim(line.substr(0, eq)) == "token_dir") dir = trim(line.substr(eq + 1));
+  }
+  return dir + "/slot-" + slot;
+}
+
+int verify_token_log(Globals& g, Env& e) {
+  const std::string dir = token_slot_dir(e, o.log);
+  auto store = audit::open_sqlite(dir + "/keyops-audit.db", true);
+  if (!store) return afail(store.error());
+  // The token's log keys: a pinned copy (--vkey), else the token's own publication.
+  const std::string vk = o.vkey.empty() ? dir + "/keyops-audit.vkey" : o.vkey;
+  auto text = identity::read_file(vk);
+  if (!text) return fail(text.error());
+  audit::VerifyOptions vo;
+  std::istringstream in(*text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    auto k = audit::VerifierKey::parse_vkey(line);
+    if (!k) return fail(kExitConfig, vk + ": " + k.error().message);
+    k->label = "the token's log key " + std::to_string(k->key_id());
+    vo.keys.push_back(k.value());
+  }
+  if (vo.keys.empty()) return fail(kExitConfig, vk + ": no log key (the token publishes it at the first login)");
+  const std::string slot = dir.substr(dir.find_last_of('/') + 1);
+  const std::string state_path = o.state.empty() ? e.conf.state.substr(0, e.conf.state.find_last_of('/')) + "/token-" + slot + "-verify-state.json" : o.state;
+  auto st = audit::load_state(state_path);
+  if (!st) return afail(st.error());
+  vo.state = st.value();
+  auto rep = audit::verify_log(**store, vo);
+  if (!rep) return afail(rep.error());
+  if (!rep->ok) return fail(kExitVerifyFailed, "token key-operation log verification FAILED: " + rep->problem);
+  if (rep->new_state)
+    if (auto s = audit::save_state(state_path, *rep->new_state); !s) return afail(s.error());
+  if (g.json) {
+    nlohmann::json j{{"verified", true}, {"log", dir}, {"entries", rep->entries}, {"checkpoints", rep->checkpoints}, {"uncovered", rep->uncovered}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("OK: token log %s: %llu entries, %llu checkpoints verified", dir.c_str(), static_cast<unsigned long long>(rep->entries),
+              static_cast<unsigned long long>(rep->checkpoints));
+  if (rep->latest) std::printf("; latest size %llu (origin %s)", static_cast<unsigned long long>(rep->latest->cp.size), rep->latest->cp.origin.c_str());
+  std::printf("\n");
+  if (o.vkey.empty()) std::printf("note: keys read from %s; keep a copy and pass it with --vkey to pin them\n", vk.c_str());
+  if (rep->uncovered) std::printf("note: %llu entries after the latest checkpoint are not yet signed\n", static_cast<unsigned long long>(rep->uncovered));
+  return kExitOk;
+}
+
 int run_verify(Globals& g) {
   Env e(g);
+  const bool token_log = !o.log.empty() && (o.log.rfind("token", 0) == 0 || std::filesystem::is_directory(o.log));
   if (int rc = e.open(o.log.empty())) return rc;
+  if (token_log) return verify_token_log(g, e);
   audit::VerifyOptions vo;
   if (int rc = e.keys(vo.keys)) return rc;
   vo.require_mldsa = !o.allow_classical;
@@ -272,7 +347,12 @@ int run_check_proof(Globals& g) {
 // tail / show / search share one scan and one printer.
 int run_query(Globals& g, const std::string& mode) {
   Env e(g);
-  if (int rc = e.open()) return rc;
+  if (int rc = e.open(o.log.empty())) return rc;
+  if (!o.log.empty()) {  // the token's key-operation log, read only
+    auto s = audit::open_sqlite(token_slot_dir(e, o.log) + "/keyops-audit.db", true);
+    if (!s) return afail(s.error());
+    e.store = std::move(s.value());
+  }
   std::int64_t since = 0;
   if (!o.since.empty() && !audit::parse_rfc3339_ms(o.since, since)) return fail(kExitUsage, "--since wants an RFC 3339 time or a date");
   auto total = e.store->head();
@@ -340,7 +420,8 @@ void add_audit_commands(CLI::App& app, Globals& g) {
   cp->callback([&] { g.rc = run_checkpoint(g); });
   auto* v = a->add_subcommand("verify", "Verify the whole log offline (exit 0 ok, 1 tampered)");
   v->add_option("--checkpoint", o.checkpoint_file, "also check consistency with this checkpoint note");
-  v->add_option("--log", o.log, "verify an export file instead of the configured log");
+  v->add_option("--log", o.log, "verify an export file, or libpqhsm's key-operation log: 'token[:SLOT]' or its slot directory");
+  v->add_option("--vkey", o.vkey, "with a token log: the pinned file of the token's log keys (default: the token's keyops-audit.vkey)");
   v->add_option("--state", o.state, "verifier state file (default from [audit])");
   v->add_flag("--allow-classical", o.allow_classical, "accept checkpoints with only an Ed25519 signature");
   trust(v);
@@ -356,6 +437,7 @@ void add_audit_commands(CLI::App& app, Globals& g) {
   c->callback([&] { g.rc = run_check_proof(g); });
   auto* t = a->add_subcommand("tail", "The newest entries");
   t->add_option("-n", o.count, "how many (default 20)");
+  t->add_option("--log", o.log, "libpqhsm's key-operation log: 'token[:SLOT]' or its slot directory");
   t->callback([&] { g.rc = run_query(g, "tail"); });
   auto* sh = a->add_subcommand("show", "One entry");
   sh->add_option("index", o.index)->required();
@@ -364,6 +446,7 @@ void add_audit_commands(CLI::App& app, Globals& g) {
   se->add_option("--agent", o.agent);
   se->add_option("--decision", o.decision, "allow, deny or error");
   se->add_option("--since", o.since, "RFC 3339 time or date");
+  se->add_option("--log", o.log, "libpqhsm's key-operation log: 'token[:SLOT]' or its slot directory");
   se->callback([&] { g.rc = run_query(g, "search"); });
   auto* ex = a->add_subcommand("export", "Write the latest checkpoint with all entries it covers, for an auditor");
   ex->add_option("-o,--output", o.out, "file (default stdout)");

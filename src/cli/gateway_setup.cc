@@ -3,6 +3,7 @@
 
 #include <toml++/toml.h>
 
+#include "cli/audit_config.h"
 #include "gateway/connect_filter.h"
 #include "gateway/wrap_filter.h"
 #include "identity/encoding.h"
@@ -83,12 +84,23 @@ int make_resolver(Context& ctx, const GwConf& gc, std::unique_ptr<mcp::KeyResolv
   return kExitOk;
 }
 
-int open_audit_sink(Context&, const GwConf& gc, std::unique_ptr<AuditSink>& out) {
-  if (gc.audit.empty()) {
+// gateway.audit / --audit (docs/gateway.md "Audit"): "log" = the [audit] Merkle log, "jsonl:PATH"
+// or a plain path = JSON lines, "none" or empty = nowhere. The default (the JSON-lines path under
+// data_dir) becomes the Merkle log as soon as the config has an [audit] table.
+int open_audit_sink(Context& ctx, const GwConf& gc, std::unique_ptr<AuditSink>& out) {
+  if (gc.audit.empty() || gc.audit == "none") {
     out = std::make_unique<NullSink>();
     return kExitOk;
   }
-  auto s = JsonLinesSink::open(gc.audit);
+  const bool by_default = gc.audit == ctx.config().data_dir + "/gateway-audit.jsonl" && audit_log_configured(ctx.config());
+  if (gc.audit == "log" || by_default) {
+    auto m = open_merkle_audit_sink(ctx, "pqmcp");
+    if (!m) return fail(m.error(), kExitConfig);
+    out = std::move(m.value());
+    return kExitOk;
+  }
+  const std::string path = gc.audit.rfind("jsonl:", 0) == 0 ? gc.audit.substr(6) : gc.audit;
+  auto s = JsonLinesSink::open(path);
   if (!s) return fail(kExitIo, s.error());
   out = std::move(s.value());
   return kExitOk;

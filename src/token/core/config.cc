@@ -69,6 +69,10 @@ Result<Config> parse_config(const std::string& text, const std::string& base_dir
     } else if (key == "kdf_iterations") {
       if (!parse_uint(val, 1, 100000000, n)) return Status(CKR_GENERAL_ERROR);
       c.kdf_iterations = static_cast<std::uint32_t>(n);
+    } else if (key == "keyops_log") {
+      if (val != "on" && val != "relaxed" && val != "off") return Status(CKR_GENERAL_ERROR);
+      c.keyops_log = val != "off";
+      c.keyops_relaxed = val == "relaxed";
     } else {
       return Status(CKR_GENERAL_ERROR);  // unknown keys are typos, not extensions
     }

@@ -6,6 +6,11 @@
 //   slots            number of slots, 1..64 (default 1); slot ids are 0..slots-1, stable
 //   max_pin_failures consecutive wrong PINs before the PIN locks (default 10)
 //   kdf_iterations   PBKDF2-HMAC-SHA256 iterations for the PIN keys (default 600000)
+//   keyops_log       relaxed | on | off: the key-operation log (core/oplog.h). relaxed (default):
+//                    each entry is committed before the C function returns and survives a killed
+//                    process; the log is fsynced at every checkpoint (64 operations or 10 s), so a
+//                    power loss can lose only entries after the last checkpoint. on: fsync per
+//                    commit (an fsync per operation on a single-threaded caller).
 // A missing file gives the defaults; an unreadable or malformed file fails C_Initialize.
 #pragma once
 
@@ -21,6 +26,8 @@ struct Config {
   unsigned slots = 1;
   unsigned max_pin_failures = 10;
   std::uint32_t kdf_iterations = 600000;
+  bool keyops_log = true;
+  bool keyops_relaxed = true;
 };
 
 // Reads the configuration file named by the environment (see above).

@@ -1,4 +1,5 @@
 #include "core/mcp_policy.h"
+#include "core/oplog.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ void record(const Token& t, const std::string& line) {
     j["slot"] = t.id();
   }
   std::string out = j.is_discarded() ? line : j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  oplog::note_policy_rule(out);  // the key-operation log names the rule of a refused signature
   out += '\n';
   // O_APPEND: one write() per line lands whole at the end even with several processes.
   // O_NOFOLLOW: a symlink planted in the token directory cannot redirect the log.

@@ -21,6 +21,8 @@ struct Session {
   std::unique_ptr<SignOp> sign, verify;
   std::unique_ptr<CipherOp> encrypt, decrypt;
   std::unique_ptr<DigestOp> digest;
+  // The key-operation log's record of the active sign / decrypt operation (shim/oplog_hooks.h).
+  std::unique_ptr<oplog::Pending> sign_log, decrypt_log;
   // C_VerifySignatureInit (3.2) keeps the signature until the data has been seen.
   std::unique_ptr<SignOp> verify_signature;
   std::vector<std::uint8_t> signature;

@@ -197,6 +197,7 @@ Status Token::login(CK_USER_TYPE user, std::span<const std::uint8_t> pin) {
     unseal(*copy);
     store_.replace(h, std::move(copy));
   }
+  (void)unlock_log_key();  // a token without its log key still works; its log waits for a checkpoint
   return kOk;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/oplog.h"
 #include "core/result.h"
 #include "storage/sealing.h"
 #include "storage/token_db.h"
@@ -29,6 +30,8 @@ class Token {
 
   CK_SLOT_ID id() const { return id_; }
   const std::string& dir() const { return dir_; }  // <token_dir>/slot-<n>
+  bool keyops_log() const { return cfg_.keyops_log; }
+  bool keyops_relaxed() const { return cfg_.keyops_relaxed; }
   Status refresh();  // re-reads the database if another process changed it
   bool initialized() const { return meta_.count("so_wrap") != 0; }
   Status fill_info(CK_TOKEN_INFO& info);
@@ -55,6 +58,10 @@ class Token {
   void drop_all_session_objects();
   std::vector<CK_OBJECT_HANDLE> find(std::span<const CK_ATTRIBUTE> tmpl);
 
+  // The key-operation log (core/oplog.h), opened on first use; nullptr when it cannot be. Call
+  // without mu held.
+  oplog::Log* oplog();
+
   // Used when a forked child re-initialises: never touch the parent's database handle.
   void abandon_db() {
     if (db_) db_->abandon();
@@ -62,6 +69,8 @@ class Token {
 
  private:
   Status open_db();
+  // Unseals (or creates, on first use) the log key with the master key; mu held.
+  Status unlock_log_key();
   Result<StoredObject> seal_object(Object& o);
   void unseal(Object& o) const;
   unsigned failures(const char* key) const;
@@ -78,6 +87,10 @@ class Token {
   CK_USER_TYPE login_ = kNobody;
   std::optional<sealing::Key> mk_;
   std::vector<std::uint8_t> login_epoch_;
+  // Declared in this order so that the log (which signs with the key) goes first.
+  std::unique_ptr<oplog::LogSigner> log_signer_ = std::make_unique<oplog::LogSigner>();
+  std::mutex oplog_mu_;
+  std::unique_ptr<oplog::Log> oplog_;
 };
 
 }  // namespace pqmcp::token

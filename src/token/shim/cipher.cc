@@ -1,6 +1,7 @@
 // Encryption, decryption and digests (base spec §5.8-5.10). AES-GCM output is released at
 // the final call (the tag must be checked before any plaintext leaves the token).
 #include "shim/common.h"
+#include "shim/oplog_hooks.h"
 
 using namespace pqmcp::token;
 using shim::guard;
@@ -84,21 +85,31 @@ CK_RV C_EncryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOut, CK_ULONG_PTR 
   return guard([&] { return cipher_run(hSession, true, {}, pOut, pulOutLen); });
 }
 CK_RV C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return guard([&] { return cipher_init(hSession, pMechanism, hKey, false); });
+  return guard([&] {
+    return shim::begin(hSession, "C_DecryptInit", pMechanism, hKey, &Session::decrypt_log,
+                       [&] { return cipher_init(hSession, pMechanism, hKey, false); });
+  });
 }
 CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pOut,
                 CK_ULONG_PTR pulOutLen) {
   return guard([&]() -> Status {
     PQ_ASSIGN(in, shim::in_bytes(pData, ulDataLen));
-    return cipher_run(hSession, false, in, pOut, pulOutLen);
+    return shim::ended(hSession, "C_Decrypt", &Session::decrypt, &Session::decrypt_log, in, true,
+                       [&] { return cipher_run(hSession, false, in, pOut, pulOutLen); }, pOut, pulOutLen);
   });
 }
 CK_RV C_DecryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR,
                       CK_ULONG_PTR pulOutLen) {
-  return guard([&] { return cipher_update(hSession, false, pPart, ulPartLen, pulOutLen); });
+  return guard([&] {
+    return shim::ended(hSession, "C_DecryptUpdate", &Session::decrypt, &Session::decrypt_log, {pPart, pPart ? ulPartLen : 0},
+                       false, [&] { return cipher_update(hSession, false, pPart, ulPartLen, pulOutLen); });
+  });
 }
 CK_RV C_DecryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOut, CK_ULONG_PTR pulOutLen) {
-  return guard([&] { return cipher_run(hSession, false, {}, pOut, pulOutLen); });
+  return guard([&] {
+    return shim::ended(hSession, "C_DecryptFinal", &Session::decrypt, &Session::decrypt_log, {}, true,
+                       [&] { return cipher_run(hSession, false, {}, pOut, pulOutLen); }, pOut, pulOutLen);
+  });
 }
 
 CK_RV C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism) {

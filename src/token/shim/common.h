@@ -9,6 +9,7 @@
 
 #include "core/module.h"
 #include "mechanisms/mechanism.h"
+#include "pkcs11/pqmcp_vendor.h"
 #include "store/schema.h"
 
 namespace pqmcp::token::shim {
@@ -102,6 +103,9 @@ inline Status may_write(Session& s, const Object& o) {
   // trusted key is what CKA_WRAP_WITH_TRUSTED keys may be wrapped with. Checked on every object
   // a template makes (create, generate, unwrap, KEM, copy); SoftHSM returns the same code.
   if (o.flag(CKA_TRUSTED) && s.token->logged_in() != CKU_SO) return Status(CKR_ATTRIBUTE_READ_ONLY);
+  // A policy-bound key (CKA_PQMCP_OWNER) never leaves the token, not even wrapped: otherwise a
+  // wrapped copy could be unwrapped without its CKA_ALLOWED_MECHANISMS restriction.
+  if (o.has(CKA_PQMCP_OWNER) && o.flag(CKA_EXTRACTABLE)) return Status(CKR_TEMPLATE_INCONSISTENT);
   return kOk;
 }
 

@@ -5,6 +5,7 @@
 #include "mechanisms/key_encoding.h"
 #include "pkcs11/attributes.h"
 #include "shim/common.h"
+#include "shim/oplog_hooks.h"
 
 using namespace pqmcp::token;
 using shim::guard;
@@ -42,6 +43,7 @@ extern "C" {
 CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_ATTRIBUTE_PTR pTemplate,
                     CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phKey) {
   return guard([&]() -> Status {
+    return shim::logged(hSession, {"C_GenerateKey", shim::mech_of(pMechanism), oplog::template_ref({pTemplate, pTemplate ? ulCount : 0}), ""}, false, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     PQ_ASSIGN(t, shim::tmpl(pTemplate, ulCount));
     if (!phKey) return Status(CKR_ARGUMENTS_BAD);
@@ -54,6 +56,7 @@ CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_
     PQ_ASSIGN(h, shim::store_one(*s, std::move(key)));
     *phKey = h;
     return kOk;
+    });
   });
 }
 
@@ -61,6 +64,7 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                         CK_ULONG ulPub, CK_ATTRIBUTE_PTR pPriv, CK_ULONG ulPriv, CK_OBJECT_HANDLE_PTR phPub,
                         CK_OBJECT_HANDLE_PTR phPriv) {
   return guard([&]() -> Status {
+    return shim::logged(hSession, {"C_GenerateKeyPair", shim::mech_of(pMechanism), oplog::template_ref({pPriv, pPriv ? ulPriv : 0}), ""}, false, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     PQ_ASSIGN(tp, shim::tmpl(pPub, ulPub));
     PQ_ASSIGN(tk, shim::tmpl(pPriv, ulPriv));
@@ -81,6 +85,7 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
     *phPub = h[0];
     *phPriv = h[1];
     return kOk;
+    });
   });
 }
 
@@ -90,6 +95,7 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 CK_RV C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hWrappingKey,
                 CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pWrappedKey, CK_ULONG_PTR pulWrappedKeyLen) {
   return guard([&]() -> Status {
+    return shim::logged(hSession, {"C_WrapKey", shim::mech_of(pMechanism), shim::key_ref(hSession, hKey), ""}, pWrappedKey == nullptr, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     if (!pulWrappedKeyLen) return Status(CKR_ARGUMENTS_BAD);
     PQ_ASSIGN(m, shim::mechanism(pMechanism, CKF_WRAP));
@@ -113,15 +119,21 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJE
     }
     PQ_ASSIGN(wrapped, m->wrap(*pMechanism, *wk, view(material)));
     return shim::output(pWrappedKey, pulWrappedKeyLen, wrapped);
-  });
+  }, pWrappedKey, pulWrappedKeyLen);
+});
 }
 
 CK_RV C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hUnwrappingKey,
-                  CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE_PTR pTemplate,
-                  CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey) {
-  return guard([&]() -> Status {
+                CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE_PTR pTemplate,
+                CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey) {
+return guard([&]() -> Status {
+    return shim::logged(hSession, {"C_UnwrapKey", shim::mech_of(pMechanism), oplog::template_ref({pTemplate, pTemplate ? ulAttributeCount : 0}), oplog::sha256_hex(pWrappedKey, ulWrappedKeyLen)}, false, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     PQ_ASSIGN(t, shim::tmpl(pTemplate, ulAttributeCount));
+    // The owner binds a key to an agent's on-token policy and is given only when a key is made
+    // (generation, import): an unwrapped key never gets one, or a wrapped copy of an agent's key
+    // could come back bound to another agent (docs/token.md "Policy inside the token").
+    if (pqmcp::pkcs11::find_attribute(t, CKA_PQMCP_OWNER)) return Status(CKR_ATTRIBUTE_READ_ONLY);
     if (!phKey || !pWrappedKey) return Status(CKR_ARGUMENTS_BAD);
     PQ_ASSIGN(m, shim::mechanism(pMechanism, CKF_UNWRAP));
     PQ_ASSIGN(uk, shim::key_for(*s, hUnwrappingKey, CKA_UNWRAP, pMechanism->mechanism,
@@ -154,6 +166,7 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OB
     PQ_ASSIGN(h, shim::store_one(*s, std::move(key)));
     *phKey = h;
     return kOk;
+    });
   });
 }
 
@@ -196,6 +209,7 @@ CK_RV C_DecapsulateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, 
                        CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_BYTE_PTR pCiphertext,
                        CK_ULONG ulCiphertextLen, CK_OBJECT_HANDLE_PTR phKey) {
   return guard([&]() -> Status {
+    return shim::logged(hSession, {"C_DecapsulateKey", shim::mech_of(pMechanism), shim::key_ref(hSession, hPrivateKey), oplog::sha256_hex(pCiphertext, ulCiphertextLen)}, false, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     PQ_ASSIGN(t, shim::tmpl(pTemplate, ulAttributeCount));
     if (!phKey || !pCiphertext) return Status(CKR_ARGUMENTS_BAD);
@@ -207,6 +221,7 @@ CK_RV C_DecapsulateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, 
     Bytes secret;
     PQ_TRY(m->decapsulate(*pMechanism, *priv, {pCiphertext, ulCiphertextLen}, secret));
     return kem_finish(*s, std::move(key), std::move(secret), phKey);
+    });
   });
 }
 

@@ -3,6 +3,7 @@
 #include "core/mcp_policy.h"
 #include "pkcs11/attributes.h"
 #include "shim/common.h"
+#include "shim/oplog_hooks.h"
 
 using namespace pqmcp::token;
 using shim::guard;
@@ -56,6 +57,7 @@ CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTR
 
 CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject) {
   return guard([&]() -> Status {
+    return shim::logged(hSession, {"C_DestroyObject", 0, shim::key_ref(hSession, hObject), ""}, false, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     std::lock_guard<std::mutex> lock(s->token->mu);
     PQ_ASSIGN(o, s->token->object(hObject));
@@ -63,6 +65,7 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject) {
     if (!o->flag(CKA_DESTROYABLE, true)) return Status(CKR_ACTION_PROHIBITED);
     PQ_TRY(mcp_policy::check_write(*s, *o, "destroy"));
     return s->token->destroy(hObject);
+    });
   });
 }
 

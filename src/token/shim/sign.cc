@@ -3,6 +3,7 @@
 #include "core/mcp_policy.h"
 #include "pkcs11/pqmcp_vendor.h"
 #include "shim/common.h"
+#include "shim/oplog_hooks.h"
 
 using namespace pqmcp::token;
 using shim::guard;
@@ -60,12 +61,16 @@ Status finish_sign(SignOp& op, CK_BYTE_PTR out, CK_ULONG_PTR len, bool& keep) {
 extern "C" {
 
 CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
-  return guard([&] { return init(hSession, pMechanism, hKey, false, &Session::sign); });
+  return guard([&] {
+    return shim::begin(hSession, "C_SignInit", pMechanism, hKey, &Session::sign_log,
+                       [&] { return init(hSession, pMechanism, hKey, false, &Session::sign); });
+  });
 }
 
 CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
              CK_ULONG_PTR pulSignatureLen) {
   return guard([&] {
+    return shim::ended(hSession, "C_Sign", &Session::sign, &Session::sign_log, {pData, pData ? ulDataLen : 0}, true, [&] {
     return with_op(hSession, &Session::sign, [&](SignOp& op, bool& keep) -> Status {
       PQ_ASSIGN(data, shim::in_bytes(pData, ulDataLen));
       bool go = false;
@@ -77,25 +82,30 @@ CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, 
       PQ_TRY(op.update(data));
       return finish_sign(op, pSignature, pulSignatureLen, keep);
     });
+    }, pSignature, pulSignatureLen);
   });
 }
 
 CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen) {
   return guard([&] {
+    return shim::ended(hSession, "C_SignUpdate", &Session::sign, &Session::sign_log, {pPart, pPart ? ulPartLen : 0}, false, [&] {
     return with_op(hSession, &Session::sign, [&](SignOp& op, bool& keep) -> Status {
       PQ_ASSIGN(data, shim::in_bytes(pPart, ulPartLen));
       PQ_TRY(op.update(data));
       keep = true;
       return kOk;
     });
+    });
   });
 }
 
 CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen) {
   return guard([&] {
+    return shim::ended(hSession, "C_SignFinal", &Session::sign, &Session::sign_log, {}, true, [&] {
     return with_op(hSession, &Session::sign, [&](SignOp& op, bool& keep) {
       return finish_sign(op, pSignature, pulSignatureLen, keep);
     });
+    }, pSignature, pulSignatureLen);
   });
 }
 

@@ -1,0 +1,179 @@
+#include "core/oplog.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+
+#include "audit/signers.h"
+#include "core/token.h"
+#include "pkcs11/pqmcp_vendor.h"
+#include "pkcs11/rv_names.h"
+
+namespace pqmcp::token::oplog {
+
+namespace {
+
+std::string hex(std::span<const std::uint8_t> b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (auto x : b) {
+    s += d[x >> 4];
+    s += d[x & 15];
+  }
+  return s;
+}
+
+std::string text(const Bytes* b) { return b ? std::string(b->begin(), b->end()) : std::string(); }
+
+// Refusals: the token said no to the caller (policy, key usage, login state, handle); anything
+// else that failed is an error.
+bool is_refusal(CK_RV rv) {
+  switch (rv) {
+    case CKR_FUNCTION_REJECTED: case CKR_MECHANISM_INVALID: case CKR_KEY_FUNCTION_NOT_PERMITTED:
+    case CKR_USER_NOT_LOGGED_IN: case CKR_KEY_UNEXTRACTABLE: case CKR_KEY_NOT_WRAPPABLE:
+    case CKR_ACTION_PROHIBITED: case CKR_KEY_HANDLE_INVALID: case CKR_OBJECT_HANDLE_INVALID:
+    case CKR_ATTRIBUTE_READ_ONLY: case CKR_SESSION_READ_ONLY: case CKR_KEY_TYPE_INCONSISTENT:
+      return true;
+    default:
+      return false;
+  }
+}
+
+thread_local std::string t_policy_rule;
+
+}  // namespace
+
+KeyRef key_ref(const Object& o) {
+  const Bytes* id = o.get(CKA_ID);
+  return {text(o.get(CKA_LABEL)), id ? hex(view(*id)) : "", text(o.get(CKA_PQMCP_OWNER))};
+}
+
+KeyRef template_ref(std::span<const CK_ATTRIBUTE> t) {
+  KeyRef k;
+  for (const auto& a : t) {
+    if (!a.pValue || a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > 4096) continue;
+    std::span<const std::uint8_t> v(static_cast<const std::uint8_t*>(a.pValue), a.ulValueLen);
+    if (a.type == CKA_LABEL) k.label.assign(v.begin(), v.end());
+    else if (a.type == CKA_ID) k.id_hex = hex(v);
+    else if (a.type == CKA_PQMCP_OWNER) k.owner.assign(v.begin(), v.end());
+  }
+  return k;
+}
+
+Digest::Digest() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ && EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+    ctx_ = nullptr;
+  }
+}
+Digest::~Digest() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+void Digest::update(std::span<const std::uint8_t> d) {
+  used_ = true;
+  if (ctx_ && !d.empty()) EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), d.data(), d.size());
+}
+std::string Digest::hex() {
+  if (!used_ || !ctx_) return {};
+  std::uint8_t md[32];
+  unsigned n = 0;
+  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &n) != 1 || n != 32) return {};
+  used_ = false;
+  return oplog::hex(md);
+}
+
+std::string sha256_hex(const CK_BYTE* p, CK_ULONG n) {
+  if (!p) return {};
+  Digest d;
+  d.update({p, n});
+  return d.hex();
+}
+
+audit::Result<audit::Bytes> LogSigner::sign(std::span<const std::uint8_t> msg) {
+  std::lock_guard l(mu_);
+  if (!key_) return audit::make_error(audit::Error::Kind::kSigner, "the token's log key is locked until a user or the SO logs in");
+  return key_->sign(msg);
+}
+
+Status LogSigner::unlock(std::span<const std::uint8_t> seed) {
+  std::lock_guard l(mu_);
+  if (key_) return kOk;
+  auto k = audit::signer_from_seed(audit::SigType::kMlDsa65, seed);
+  if (!k) return Status(CKR_FUNCTION_FAILED);
+  pk_ = k.value()->public_key();
+  key_ = std::move(k.value());
+  return kOk;
+}
+
+bool LogSigner::unlocked() const {
+  std::lock_guard l(mu_);
+  return key_ != nullptr;
+}
+
+Result<std::unique_ptr<Log>> Log::open(const std::string& dir, const std::string& origin, LogSigner& signer,
+                                       bool relaxed) {
+  auto s = audit::open_sqlite(dir + "/" + kLogFile, false, relaxed);
+  if (!s) return Status(CKR_DEVICE_ERROR);
+  std::unique_ptr<Log> l(new Log());
+  l->store_ = std::move(s.value());
+  l->signer_ = &signer;
+  // A checkpoint every 64 operations or 10 s, and one when the module is finalised.
+  audit::WriterOptions o{origin, {&signer}, 64, std::chrono::seconds(10)};
+  l->writer_ = std::make_unique<audit::Writer>(*l->store_, o);
+  return l;
+}
+
+Log::~Log() {
+  if (signer_->unlocked()) (void)writer_->checkpoint_now();
+  writer_.reset();
+}
+
+bool Log::append(const audit::Entry& e) {
+  auto c = e.canonical();
+  if (!c) return false;
+  return writer_->append_leaf(std::move(c.value())).ok();
+}
+
+void note_policy_rule(const std::string& line) {
+  // The decision log's "rule" member of an mcp-sign line (written by mechanisms/mcp_sign.cc).
+  const auto k = line.find("\"rule\":\"");
+  if (line.find("\"event\":\"mcp-sign\"") == std::string::npos || k == std::string::npos) return;
+  const auto b = k + 8, e = line.find('"', b);
+  if (e != std::string::npos) t_policy_rule = line.substr(b, std::min<std::size_t>(e - b, 128));
+}
+
+CK_RV finish(Token& t, const Op& op, CK_RV rv) {
+  if (!t.keyops_log()) {
+    t_policy_rule.clear();
+    return rv;
+  }
+  audit::Entry e;
+  e.time_ms = audit::now_ms();
+  e.source = "pqhsm";
+  e.agent = op.key.owner;
+  e.kid = op.key.id_hex;
+  e.direction = "key-op";
+  e.method = op.fn;
+  e.name = op.key.label;
+  e.decision = rv == CKR_OK ? "allow" : is_refusal(rv) ? "deny" : "error";
+  e.rule = pkcs11::rv_name(rv);
+  if (op.mech) {
+    char m[40];
+    std::snprintf(m, sizeof m, " mechanism=0x%08lx", static_cast<unsigned long>(op.mech));
+    e.rule += m;
+  }
+  if (!t_policy_rule.empty()) {
+    if (op.mech == CKM_PQMCP_MCP_SIGN_MLDSA || op.mech == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA) e.rule += " policy:" + t_policy_rule;
+    t_policy_rule.clear();
+  }
+  e.msg_sha256 = op.msg_sha256;
+  if (!e.canonical().ok()) {
+    // Labels and owners are caller bytes; one that is not UTF-8 is logged as hex.
+    e.name = "hex:" + hex({reinterpret_cast<const std::uint8_t*>(op.key.label.data()), op.key.label.size()});
+    e.agent = "hex:" + hex({reinterpret_cast<const std::uint8_t*>(op.key.owner.data()), op.key.owner.size()});
+  }
+  Log* log = t.oplog();
+  const bool ok = log && log->append(e);
+  // An operation that succeeded but could not be logged does not count as done.
+  return ok || rv != CKR_OK ? rv : CKR_FUNCTION_FAILED;
+}
+
+}  // namespace pqmcp::token::oplog

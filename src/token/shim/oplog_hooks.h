@@ -1,0 +1,80 @@
+// The shim's hooks into the key-operation log (core/oplog.h). Each wraps the body of one C
+// function, so the functions themselves change by one line: the body runs as before, then its
+// outcome is appended (durably) before the C function returns. A length query or a too-small
+// buffer is not an operation and is not logged. When a successful operation cannot be logged the
+// caller gets CKR_FUNCTION_FAILED and its output is wiped.
+#pragma once
+
+#include <string>
+
+#include "core/oplog.h"
+#include "shim/common.h"
+
+namespace pqmcp::token::shim {
+
+// The key a handle names, for the entry; a handle the session cannot see is named by number.
+inline oplog::KeyRef key_ref(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k) {
+  auto s = session(h);
+  if (!s.ok()) return {};
+  auto o = object(*s.value(), k);
+  if (!o.ok()) return {"handle:" + std::to_string(k), "", ""};
+  return oplog::key_ref(*o.value());
+}
+
+inline CK_MECHANISM_TYPE mech_of(CK_MECHANISM_PTR m) { return m ? m->mechanism : 0; }
+
+// A one-call operation. `length_query`: the caller only asked for the output size.
+template <typename F>
+Status logged(CK_SESSION_HANDLE h, oplog::Op op, bool length_query, F&& body, CK_BYTE_PTR out = nullptr,
+              CK_ULONG_PTR out_len = nullptr) {
+  Status st = body();
+  if (st.rv() == CKR_BUFFER_TOO_SMALL || (st.ok() && length_query)) return st;
+  auto s = session(h);
+  if (!s.ok()) return st;  // no session, no token to log into
+  CK_RV rv = oplog::finish(*s.value()->token, op, st.rv());
+  if (rv != st.rv() && out && out_len) std::memset(out, 0, *out_len);
+  return Status(rv);
+}
+
+// *Init of a multi-part operation: a refusal is logged now; on success the session keeps the
+// record (key, mechanism, running digest) until the call that ends the operation.
+template <typename F>
+Status begin(CK_SESSION_HANDLE h, const char* fn, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key,
+             std::unique_ptr<oplog::Pending> Session::*pending, F&& body) {
+  oplog::KeyRef ref = key_ref(h, key);
+  Status st = body();
+  auto s = session(h);
+  if (!s.ok()) return st;
+  if (!st.ok()) return Status(oplog::finish(*s.value()->token, {fn, mech_of(m), ref, ""}, st.rv()));
+  auto p = std::make_unique<oplog::Pending>();
+  p->mech = mech_of(m);
+  p->key = std::move(ref);
+  std::lock_guard l(s.value()->mu);
+  (*s.value()).*pending = std::move(p);
+  return st;
+}
+
+// A call inside a multi-part operation (`single`: C_Sign / C_Decrypt, whose data counts only
+// once the call really runs; otherwise an update or final). Logged when the operation ended.
+template <typename OpT, typename F>
+Status ended(CK_SESSION_HANDLE h, const char* fn, std::unique_ptr<OpT> Session::*active,
+             std::unique_ptr<oplog::Pending> Session::*pending, std::span<const std::uint8_t> data, bool single,
+             F&& body, CK_BYTE_PTR out = nullptr, CK_ULONG_PTR out_len = nullptr) {
+  Status st = body();
+  auto sr = session(h);
+  if (!sr.ok()) return st;
+  Session& s = *sr.value();
+  std::unique_ptr<oplog::Pending> p;
+  {
+    std::lock_guard l(s.mu);
+    const bool over = !(s.*active);
+    if (s.*pending && (single ? over : (st.ok() || over))) (s.*pending)->digest.update(data);
+    if (over) p = std::move(s.*pending);
+  }
+  if (!p) return st;
+  CK_RV rv = oplog::finish(*s.token, {fn, p->mech, p->key, p->digest.hex()}, st.rv());
+  if (rv != st.rv() && out && out_len) std::memset(out, 0, *out_len);
+  return Status(rv);
+}
+
+}  // namespace pqmcp::token::shim

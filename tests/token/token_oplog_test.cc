@@ -1,0 +1,303 @@
+// libpqhsm's key-operation log (docs/token.md "Key-operation log"): private-key operations and
+// refusals (including the MCP mechanism's policy refusals) appear as audit entries, the log
+// verifies against the token's published log key, tampering with the log file is detected, the
+// log key is no PKCS#11 object (nothing can find, export or sign with it), and no PIN is logged.
+#include <openssl/sha.h>
+#include <sqlite3.h>
+
+#include "audit/entry.h"
+#include "audit/verifier.h"
+#include "p11_fixture.h"
+#include "pkcs11/pqmcp_vendor.h"
+
+namespace pqmcp::token::test {
+namespace {
+
+std::string sha256_hex(const std::string& s) {
+  std::uint8_t md[32];
+  SHA256(reinterpret_cast<const std::uint8_t*>(s.data()), s.size(), md);
+  static const char* d = "0123456789abcdef";
+  std::string h;
+  for (auto x : md) h += d[x >> 4], h += d[x & 15];
+  return h;
+}
+
+class TokenOplog : public TokenTest {
+ protected:
+  std::string slot_dir() const { return dir_ + "/tokens/slot-0"; }
+  std::string db() const { return slot_dir() + "/keyops-audit.db"; }
+
+  std::vector<audit::VerifierKey> vkeys() {
+    std::ifstream f(slot_dir() + "/keyops-audit.vkey");
+    std::vector<audit::VerifierKey> out;
+    for (std::string line; std::getline(f, line);) {
+      auto k = audit::VerifierKey::parse_vkey(line);
+      EXPECT_TRUE(k.ok()) << line;
+      if (k.ok()) out.push_back(k.value());
+    }
+    return out;
+  }
+
+  audit::VerifyReport verify() {
+    auto s = audit::open_sqlite(db(), true);
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+    audit::VerifyOptions vo;
+    vo.keys = vkeys();
+    auto r = audit::verify_log(**s, vo);
+    EXPECT_TRUE(r.ok());
+    return r.value();
+  }
+
+  std::vector<audit::Entry> entries() {
+    auto s = audit::open_sqlite(db(), true);
+    std::vector<audit::Entry> out;
+    (void)(*s)->scan(0, UINT64_MAX, [&](std::uint64_t, std::string_view d, std::span<const std::uint8_t>) {
+      auto e = audit::Entry::from_canonical(d);
+      EXPECT_TRUE(e.ok());
+      if (e.ok()) out.push_back(e.value());
+      return true;
+    });
+    return out;
+  }
+
+  static std::vector<audit::Entry> where(const std::vector<audit::Entry>& es, const std::string& method,
+                                         const std::string& decision) {
+    std::vector<audit::Entry> out;
+    for (auto& e : es)
+      if (e.method == method && e.decision == decision) out.push_back(e);
+    return out;
+  }
+
+  void sql(const std::string& stmt) {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db().c_str(), &h), SQLITE_OK);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(h, stmt.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(h);
+  }
+
+  // A labelled ML-DSA-65 key pair; `owner` binds it to the MCP mechanisms.
+  CK_OBJECT_HANDLE mldsa(CK_SESSION_HANDLE s, const std::string& label, const std::string& owner = "") {
+    CK_OBJECT_HANDLE pub, priv;
+    auto priv_t = TemplateBuilder().boolean(CKA_TOKEN, true).bytes(CKA_LABEL, bytes(label.c_str())).bytes(CKA_ID, Bytes{0x01, 0xab});
+    CK_MECHANISM_TYPE allowed[] = {CKM_PQMCP_MCP_SIGN_MLDSA};
+    if (!owner.empty())
+      priv_t.bytes(CKA_PQMCP_OWNER, bytes(owner.c_str()))
+          .bytes(CKA_ALLOWED_MECHANISMS, Bytes(reinterpret_cast<std::uint8_t*>(allowed),
+                                               reinterpret_cast<std::uint8_t*>(allowed) + sizeof allowed));
+    keypair(s, CKM_ML_DSA_KEY_PAIR_GEN, TemplateBuilder().boolean(CKA_TOKEN, true).ulong(CKA_PARAMETER_SET, CKP_ML_DSA_65),
+            priv_t, pub, priv);
+    return priv;
+  }
+
+  // Key generation, single- and multi-part signatures, an allowed-mechanisms refusal, an MCP
+  // policy refusal, a decapsulation, a destroy; then C_Finalize (which signs a checkpoint).
+  void run_operations() {
+    CK_SESSION_HANDLE s = ready_session();
+    CK_OBJECT_HANDLE k = mldsa(s, "k-plain");
+    CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
+    (void)sign(s, m, k, bytes("hello"));  // with a length query first, which is not logged
+    ASSERT_RV(CKR_OK, f_->C_SignInit(s, &m, k));
+    Bytes a = bytes("hello "), b = bytes("world");
+    ASSERT_RV(CKR_OK, f_->C_SignUpdate(s, a.data(), a.size()));
+    ASSERT_RV(CKR_OK, f_->C_SignUpdate(s, b.data(), b.size()));
+    CK_ULONG n = 4000;
+    Bytes sig(n);
+    ASSERT_RV(CKR_OK, f_->C_SignFinal(s, sig.data(), &n));
+    // The puppet: a key bound to the MCP mechanism, asked for plain ML-DSA, then for an MCP
+    // signature on bytes that are no envelope (the token's policy refuses them).
+    CK_OBJECT_HANDLE bound = mldsa(s, "k-bound", "retail-bot");
+    EXPECT_RV(CKR_MECHANISM_INVALID, f_->C_SignInit(s, &m, bound));
+    CK_MECHANISM mcp{CKM_PQMCP_MCP_SIGN_MLDSA, nullptr, 0};
+    ASSERT_RV(CKR_OK, f_->C_SignInit(s, &mcp, bound));
+    Bytes junk = bytes("not an envelope");
+    n = 4000;
+    EXPECT_RV(CKR_FUNCTION_REJECTED, f_->C_Sign(s, junk.data(), junk.size(), sig.data(), &n));
+    // ML-KEM decapsulation.
+    CK_OBJECT_HANDLE pub, priv;
+    keypair(s, CKM_ML_KEM_KEY_PAIR_GEN, TemplateBuilder().ulong(CKA_PARAMETER_SET, CKP_ML_KEM_768),
+            TemplateBuilder().bytes(CKA_LABEL, bytes("kem")), pub, priv);
+    auto st = TemplateBuilder().ulong(CKA_CLASS, CKO_SECRET_KEY).ulong(CKA_KEY_TYPE, CKK_GENERIC_SECRET).build();
+    CK_MECHANISM km{CKM_ML_KEM, nullptr, 0};
+    Bytes ct(1088);
+    CK_ULONG ctlen = ct.size();
+    CK_OBJECT_HANDLE k1, k2;
+    ASSERT_RV(CKR_OK, f_->C_EncapsulateKey(s, &km, pub, st.data(), st.size(), ct.data(), &ctlen, &k1));
+    ASSERT_RV(CKR_OK, f_->C_DecapsulateKey(s, &km, priv, st.data(), st.size(), ct.data(), ct.size(), &k2));
+    ct_hex_ = sha256_hex(std::string(ct.begin(), ct.end()));
+    EXPECT_RV(CKR_OK, f_->C_DestroyObject(s, k));
+    EXPECT_RV(CKR_OK, f_->C_Finalize(nullptr));
+    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));  // for TearDown
+  }
+
+  std::string ct_hex_;
+};
+
+TEST_F(TokenOplog, OperationsAndRefusalsAreLoggedAndVerify) {
+  run_operations();
+  auto es = entries();
+  for (auto& e : es) {
+    EXPECT_EQ(e.direction, "key-op");
+    EXPECT_EQ(e.source, "pqhsm");
+  }
+  auto gen = where(es, "C_GenerateKeyPair", "allow");
+  ASSERT_EQ(gen.size(), 3u);
+  EXPECT_EQ(gen[0].name, "k-plain");
+  EXPECT_EQ(gen[0].kid, "01ab");
+  EXPECT_EQ(gen[1].agent, "retail-bot");
+  auto one = where(es, "C_Sign", "allow");
+  ASSERT_EQ(one.size(), 1u) << "the length query is not an operation";
+  EXPECT_EQ(one[0].msg_sha256, sha256_hex("hello"));
+  EXPECT_EQ(one[0].name, "k-plain");
+  EXPECT_EQ(one[0].rule, "CKR_OK mechanism=0x0000001d");
+  auto multi = where(es, "C_SignFinal", "allow");
+  ASSERT_EQ(multi.size(), 1u);
+  EXPECT_EQ(multi[0].msg_sha256, sha256_hex("hello world"));
+  auto mech = where(es, "C_SignInit", "deny");
+  ASSERT_EQ(mech.size(), 1u);
+  EXPECT_EQ(mech[0].agent, "retail-bot");
+  EXPECT_EQ(mech[0].rule.rfind("CKR_MECHANISM_INVALID", 0), 0u) << mech[0].rule;
+  auto pol = where(es, "C_Sign", "deny");
+  ASSERT_EQ(pol.size(), 1u);
+  EXPECT_EQ(pol[0].rule.rfind("CKR_FUNCTION_REJECTED", 0), 0u) << pol[0].rule;
+  EXPECT_NE(pol[0].rule.find("policy:malformed-input"), std::string::npos) << pol[0].rule;
+  EXPECT_EQ(pol[0].msg_sha256, sha256_hex("not an envelope"));
+  auto dec = where(es, "C_DecapsulateKey", "allow");
+  ASSERT_EQ(dec.size(), 1u);
+  EXPECT_EQ(dec[0].name, "kem");
+  EXPECT_EQ(dec[0].msg_sha256, ct_hex_);
+  auto del = where(es, "C_DestroyObject", "allow");
+  ASSERT_EQ(del.size(), 1u);
+  EXPECT_EQ(del[0].name, "k-plain");
+  EXPECT_TRUE(where(es, "C_EncapsulateKey", "allow").empty()) << "public-key operations are not logged";
+
+  ASSERT_EQ(vkeys().size(), 1u);
+  auto rep = verify();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.entries, es.size());
+  EXPECT_EQ(rep.uncovered, 0u) << "C_Finalize signs a checkpoint";
+  ASSERT_TRUE(rep.latest);
+  EXPECT_EQ(rep.latest->cp.origin.rfind("pqhsm/", 0), 0u);
+
+  // No PIN (nor anything else secret the test knows) is in the log file.
+  std::ifstream f(db(), std::ios::binary);
+  const std::string raw((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_EQ(raw.find(kUserPin), std::string::npos);
+  EXPECT_EQ(raw.find(kSoPin), std::string::npos);
+}
+
+TEST_F(TokenOplog, TamperingWithTheLogFileIsDetected) {
+  run_operations();
+  ASSERT_TRUE(verify().ok);
+  // The policy refusal rewritten as an allow.
+  auto es = entries();
+  std::size_t idx = 0;
+  while (idx < es.size() && es[idx].decision != "deny") ++idx;
+  ASSERT_LT(idx, es.size());
+  sql("UPDATE entries SET data = replace(CAST(data AS TEXT), '\"decision\":\"deny\"', '\"decision\":\"allow\"') "
+      "WHERE idx = " + std::to_string(idx));
+  auto rep = verify();
+  EXPECT_FALSE(rep.ok);
+  EXPECT_NE(rep.problem.find("modified"), std::string::npos) << rep.problem;
+}
+
+TEST_F(TokenOplog, DeletingAnEntryIsDetected) {
+  run_operations();
+  sql("DELETE FROM entries WHERE idx = 2");
+  auto rep = verify();
+  EXPECT_FALSE(rep.ok);
+  EXPECT_NE(rep.problem.find("#2"), std::string::npos) << rep.problem;
+}
+
+// The log key is no object: a search as the user finds only the test's own objects, no handle
+// signs, and the database holds its seed only sealed under the master key.
+TEST_F(TokenOplog, TheLogKeyCannotBeFoundExportedOrUsed) {
+  CK_SESSION_HANDLE s = ready_session();
+  CK_OBJECT_HANDLE k = mldsa(s, "only");
+  (void)sign(s, {CKM_ML_DSA, nullptr, 0}, k, bytes("x"));  // the log key now exists
+  ASSERT_EQ(vkeys().size(), 1u);
+  const Bytes log_pk = vkeys()[0].public_key;
+  ASSERT_RV(CKR_OK, f_->C_FindObjectsInit(s, nullptr, 0));
+  CK_OBJECT_HANDLE found[64];
+  CK_ULONG nfound = 0;
+  ASSERT_RV(CKR_OK, f_->C_FindObjects(s, found, 64, &nfound));
+  ASSERT_RV(CKR_OK, f_->C_FindObjectsFinal(s));
+  EXPECT_EQ(nfound, 2u) << "only the test's key pair";
+  for (CK_ULONG i = 0; i < nfound; ++i) {
+    CK_ATTRIBUTE a{CKA_VALUE, nullptr, 0};
+    if (f_->C_GetAttributeValue(s, found[i], &a, 1) == CKR_OK && a.ulValueLen == log_pk.size()) {
+      Bytes v(a.ulValueLen);
+      a.pValue = v.data();
+      ASSERT_RV(CKR_OK, f_->C_GetAttributeValue(s, found[i], &a, 1));
+      EXPECT_NE(v, log_pk);
+    }
+  }
+  // Every other handle is refused for signing (and so for wrapping: the same lookup).
+  CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
+  for (CK_OBJECT_HANDLE h = 0; h < 256; ++h) {
+    if (std::find(found, found + nfound, h) != found + nfound) continue;
+    EXPECT_RV(CKR_KEY_HANDLE_INVALID, f_->C_SignInit(s, &m, h));
+  }
+  // Sealed at rest: nonce(12) ‖ AES-256-GCM(seed(32)) ‖ tag(16).
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((slot_dir() + "/token.sqlite").c_str(), &h, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT length(value) FROM meta WHERE name = 'oplog_key'", -1, &q, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 60);
+  sqlite3_finalize(q);
+  sqlite3_close(h);
+}
+
+// Entries written before any login in a process are covered by a later checkpoint; the key is
+// the same across processes (one vkey line).
+TEST_F(TokenOplog, OneKeyAcrossInitialisations) {
+  run_operations();
+  const std::size_t before = entries().size();
+  CK_SESSION_HANDLE s = open();
+  CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
+  EXPECT_RV(CKR_KEY_HANDLE_INVALID, f_->C_SignInit(s, &m, 4242));  // logged, not yet signed
+  ASSERT_RV(CKR_OK, f_->C_Login(s, CKU_USER, pin(kUserPin), len(kUserPin)));
+  EXPECT_RV(CKR_OK, f_->C_Finalize(nullptr));
+  ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+  auto es = entries();
+  ASSERT_EQ(es.size(), before + 1);
+  EXPECT_EQ(es.back().name, "handle:4242");
+  EXPECT_EQ(es.back().decision, "deny");
+  EXPECT_EQ(vkeys().size(), 1u);
+  auto rep = verify();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.uncovered, 0u);
+}
+
+// keyops_log = relaxed: the same log without an fsync per commit.
+TEST_F(TokenOplog, RelaxedStillLogsAndVerifies) {
+  ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+  { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = relaxed\n"; }
+  ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+  CK_SESSION_HANDLE s = ready_session();
+  (void)sign(s, {CKM_ML_DSA, nullptr, 0}, mldsa(s, "k"), bytes("x"));
+  EXPECT_RV(CKR_OK, f_->C_Finalize(nullptr));
+  ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+  EXPECT_EQ(where(entries(), "C_Sign", "allow").size(), 1u);
+  auto rep = verify();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.uncovered, 0u);
+}
+
+// keyops_log = off in pqhsm.conf: no log at all (and a bad value fails C_Initialize).
+TEST_F(TokenOplog, CanBeSwitchedOff) {
+  ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+  { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = maybe\n"; }
+  EXPECT_NE(f_->C_Initialize(nullptr), static_cast<CK_RV>(CKR_OK));
+  write_config();
+  { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = off\n"; }
+  ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+  CK_SESSION_HANDLE s = ready_session();
+  (void)sign(s, {CKM_ML_DSA, nullptr, 0}, mldsa(s, "k"), bytes("x"));
+  EXPECT_FALSE(std::filesystem::exists(db()));
+}
+
+}  // namespace
+}  // namespace pqmcp::token::test

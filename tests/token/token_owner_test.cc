@@ -1,0 +1,88 @@
+// CKA_PQMCP_OWNER (docs/token.md "Policy inside the token"): given when a key is made, never
+// afterwards. A process with the user PIN must not be able to move an agent's key under another
+// agent's policy: not by changing the attribute, not by copying the key with another owner, not
+// by unwrapping a wrapped copy with an owner of its choice, and a bound key cannot be made
+// extractable in the first place (a wrapped copy could otherwise come back unrestricted).
+#include "p11_fixture.h"
+#include "pkcs11/pqmcp_vendor.h"
+
+namespace pqmcp::token::test {
+namespace {
+
+class TokenOwner : public TokenTest {
+ protected:
+  void SetUp() override {
+    TokenTest::SetUp();
+    s_ = ready_session();
+  }
+  TemplateBuilder bound(const char* owner) {
+    return TemplateBuilder().boolean(CKA_TOKEN, true).bytes(CKA_PQMCP_OWNER, bytes(owner));
+  }
+  TemplateBuilder pub() { return TemplateBuilder().boolean(CKA_TOKEN, true).ulong(CKA_PARAMETER_SET, CKP_ML_DSA_65); }
+  CK_SESSION_HANDLE s_ = 0;
+};
+
+TEST_F(TokenOwner, GivenAtGenerationReadOnlyAfterwards) {
+  CK_OBJECT_HANDLE hpub, hpriv;
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), bound("retail-bot"), hpub, hpriv);
+  EXPECT_EQ(attr(s_, hpriv, CKA_PQMCP_OWNER), bytes("retail-bot"));
+  auto other = TemplateBuilder().bytes(CKA_PQMCP_OWNER, bytes("health-bot")).build();
+  EXPECT_RV(CKR_ATTRIBUTE_READ_ONLY, f_->C_SetAttributeValue(s_, hpriv, other.data(), other.size()));
+  CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+  EXPECT_RV(CKR_ATTRIBUTE_READ_ONLY, f_->C_CopyObject(s_, hpriv, other.data(), other.size(), &copy));
+  // An unbound key cannot be given an owner later either.
+  CK_OBJECT_HANDLE upub, upriv;
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), TemplateBuilder().boolean(CKA_TOKEN, true), upub, upriv);
+  EXPECT_RV(CKR_ATTRIBUTE_READ_ONLY, f_->C_SetAttributeValue(s_, upriv, other.data(), other.size()));
+  EXPECT_RV(CKR_ATTRIBUTE_READ_ONLY, f_->C_CopyObject(s_, upriv, other.data(), other.size(), &copy));
+  EXPECT_EQ(attr(s_, hpriv, CKA_PQMCP_OWNER), bytes("retail-bot"));
+}
+
+TEST_F(TokenOwner, ABoundKeyIsNeverExtractable) {
+  CK_OBJECT_HANDLE hpub, hpriv;
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), bound("retail-bot").boolean(CKA_EXTRACTABLE, true), hpub, hpriv,
+          CKR_TEMPLATE_INCONSISTENT);
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), bound("retail-bot"), hpub, hpriv);
+  EXPECT_EQ(attr(s_, hpriv, CKA_EXTRACTABLE), Bytes{CK_FALSE});
+  auto ext = TemplateBuilder().boolean(CKA_EXTRACTABLE, true).build();
+  EXPECT_RV(CKR_ATTRIBUTE_READ_ONLY, f_->C_SetAttributeValue(s_, hpriv, ext.data(), ext.size()));
+}
+
+TEST_F(TokenOwner, UnwrapRefusesAnOwnerInTheTemplate) {
+  // An extractable, unbound ML-DSA key wrapped under an AES key; unwrapping it with an owner
+  // would mint a key bound to whichever agent the caller names.
+  CK_OBJECT_HANDLE hpub, hpriv;
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), TemplateBuilder().boolean(CKA_EXTRACTABLE, true), hpub, hpriv);
+  Bytes kek(32, 0x42);
+  auto kt = TemplateBuilder()
+                .ulong(CKA_CLASS, CKO_SECRET_KEY)
+                .ulong(CKA_KEY_TYPE, CKK_AES)
+                .bytes(CKA_VALUE, kek)
+                .boolean(CKA_WRAP, true)
+                .boolean(CKA_UNWRAP, true)
+                .build();
+  CK_OBJECT_HANDLE hkek;
+  ASSERT_RV(CKR_OK, f_->C_CreateObject(s_, kt.data(), kt.size(), &hkek));
+  CK_MECHANISM kwp{CKM_AES_KEY_WRAP_KWP, nullptr, 0};
+  CK_ULONG n = 0;
+  ASSERT_RV(CKR_OK, f_->C_WrapKey(s_, &kwp, hkek, hpriv, nullptr, &n));
+  Bytes blob(n);
+  ASSERT_RV(CKR_OK, f_->C_WrapKey(s_, &kwp, hkek, hpriv, blob.data(), &n));
+  blob.resize(n);
+  auto tmpl = [&](bool owner) {
+    auto t = TemplateBuilder().ulong(CKA_CLASS, CKO_PRIVATE_KEY).ulong(CKA_KEY_TYPE, CKK_ML_DSA).boolean(CKA_SIGN, true);
+    if (owner) t.bytes(CKA_PQMCP_OWNER, bytes("health-bot"));
+    return t.build();
+  };
+  auto with = tmpl(true), without = tmpl(false);
+  CK_OBJECT_HANDLE out = CK_INVALID_HANDLE;
+  EXPECT_RV(CKR_ATTRIBUTE_READ_ONLY, f_->C_UnwrapKey(s_, &kwp, hkek, blob.data(), blob.size(), with.data(), with.size(), &out));
+  EXPECT_EQ(out, CK_INVALID_HANDLE);
+  EXPECT_RV(CKR_OK, f_->C_UnwrapKey(s_, &kwp, hkek, blob.data(), blob.size(), without.data(), without.size(), &out));
+  CK_ATTRIBUTE a{CKA_PQMCP_OWNER, nullptr, 0};
+  const CK_RV rv = f_->C_GetAttributeValue(s_, out, &a, 1);
+  EXPECT_TRUE(rv != CKR_OK || a.ulValueLen == 0) << "an unwrapped key has no owner: " << pkcs11::rv_name(rv);
+}
+
+}  // namespace
+}  // namespace pqmcp::token::test

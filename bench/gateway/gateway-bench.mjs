@@ -3,7 +3,9 @@
 // directly and through `pqmcp connect` + `pqmcp wrap` (composite ML-DSA-65+Ed25519 signing on
 // both sides with keys in libpqhsm, verification on both sides, audit files written), in the
 // same run. Prints p50/p99 latency of each path, the latency added, and calls/s.
-// Usage: node gateway-bench.mjs PQMCP [--calls N] [--warmup N] [--json]
+// Usage: node gateway-bench.mjs PQMCP [--calls N] [--warmup N] [--module LIBPQHSM] [--json]
+// (--module: the token module to initialise, e.g. another build's libpqhsm.so, to compare builds
+// of pqmcp against the same token.)
 // A raw JSON-lines client (no SDK) keeps the client's own cost out of the comparison.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -16,7 +18,8 @@ const args = process.argv.slice(2);
 const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? Number(args[i + 1]) : d; };
 const pqmcp = resolve(args[0]);
 const calls = opt('--calls', 2000), warmup = opt('--warmup', 200);
-const e = makeEnv(pqmcp);
+const modIdx = args.indexOf('--module');
+const e = makeEnv(pqmcp, { module: modIdx >= 0 ? resolve(args[modIdx + 1]) : '' });
 
 async function measure(argv) {
   const p = spawn(argv[0], argv.slice(1), { env: e.env, stdio: ['pipe', 'pipe', 'ignore'] });

@@ -1,4 +1,5 @@
-// `pqmcp wrap` (server side) and `pqmcp connect` (agent side): the stdio gateway (docs/gateway.md).
+// `pqmcp wrap` (server side) and `pqmcp connect` (agent side): the stdio gateway (docs/gateway.md);
+// `pqmcp connect --url` reaches the server side over Streamable HTTP instead (docs/http-client.md).
 // Everything this command says goes to stderr: stdout is the MCP client's channel.
 #include <cstdio>
 
@@ -6,6 +7,7 @@
 #include "cli/context.h"
 #include "cli/gateway_setup.h"
 #include "gateway/relay.h"
+#include "http/client_relay.h"
 
 namespace pqmcp::cli {
 
@@ -13,32 +15,61 @@ namespace {
 
 using namespace gateway;
 
-struct GwOpts {
-  std::string identity, peer, mode, policy, audit, bundle, admin_key;
-  std::size_t max_message = 0;
-  int shutdown_ms = -1;
+struct GwOpts : GwOverrides {
+  std::string identity;
   std::vector<std::string> command;
+  // connect --url: the server side is a Streamable HTTP endpoint.
+  std::string url, tls_ca, tls_fingerprint;
+  bool require_pq = false;
+  std::size_t max_connections = 0;
 };
 GwOpts o;
 
 int run_gateway(Globals& g, bool wrap) {
   const char* name = wrap ? "pqmcp wrap" : "pqmcp connect";
-  if (o.command.empty()) return fail(kExitUsage, std::string(name) + ": give the server command after --");
+  const bool http = !wrap && !o.url.empty();
+  if (http && !o.command.empty()) return fail(kExitUsage, std::string(name) + ": give either --url or a server command after --, not both");
+  if (!http && o.command.empty()) return fail(kExitUsage, std::string(name) + ": give the server command after -- (or --url)");
+  if (!http && (!o.tls_ca.empty() || !o.tls_fingerprint.empty() || o.require_pq))
+    return fail(kExitUsage, std::string(name) + ": --tls-ca, --tls-fingerprint and --require-pq need --url");
+  // Everything about the URL and TLS is checked before the HSM is opened.
+  http::ClientConfig hc;
+  if (http) {
+    auto u = http::parse_url(o.url);
+    if (!u) return fail(kExitUsage, std::string(name) + ": --url: " + u.error());
+    hc.url = *u;
+    if (!hc.url.tls && (!o.tls_ca.empty() || !o.tls_fingerprint.empty() || o.require_pq))
+      return fail(kExitUsage, std::string(name) + ": TLS options need an https:// URL");
+    if (hc.url.tls) {
+      auto t = http::ClientTls::create({o.tls_ca, o.tls_fingerprint, o.require_pq});
+      if (!t) return fail(kExitUsage, std::string(name) + ": " + t.error());
+      hc.tls = *t;
+    }
+    if (o.max_connections) hc.max_connections = o.max_connections;
+  }
   Context ctx(g.config.empty() ? default_config_path() : g.config);
   if (int rc = ctx.load()) return rc;
   GwConf gc;
   if (int rc = load_gw_conf(ctx.config(), gc)) return rc;
-  if (!o.mode.empty()) gc.mode = o.mode;
-  if (!o.policy.empty()) gc.policy = o.policy;
-  if (!o.audit.empty()) gc.audit = o.audit;
-  if (!o.bundle.empty()) gc.bundle = o.bundle;
-  if (!o.admin_key.empty()) gc.admin_key = o.admin_key;
-  if (!o.peer.empty()) gc.server_identity = o.peer;
-  if (o.max_message) gc.max_message = o.max_message;
-  if (o.shutdown_ms >= 0) gc.shutdown_ms = o.shutdown_ms;
+  apply_overrides(o, gc);
+  if (http) gc.seq_window = kHttpSeqWindow;
 
   GatewayEnd end;
   if (int rc = build_gateway_end(ctx, gc, wrap ? GwRole::kWrap : GwRole::kConnect, o.identity, name, end)) return rc;
+  if (http) {
+    hc.max_message = gc.max_message + (1u << 20);  // room for the server side's signature envelope
+    http::HttpRelayOptions ho;
+    ho.name = name;
+    ho.max_line = gc.max_message;
+    ho.drain = std::chrono::milliseconds(gc.shutdown_ms);
+    const std::string url = hc.url.str();
+    auto r = http::run_http_relay(std::move(hc), *end.filter, 0, 1, ho);
+    if (r.ended_by != "client-eof") warn(name, "session ended (" + r.ended_by + ")");
+    if (r.stats.connections)
+      warn(name, url + ": " + std::to_string(r.stats.connections) + " connection(s)" +
+                     (r.stats.tls_group.empty() ? "" : ", TLS key exchange " + r.stats.tls_group));
+    return r.exit_code;
+  }
   auto child = Child::spawn(o.command);
   if (!child) return fail(kExitUsage, std::string(name) + ": " + child.error());
   RelayOptions ro;
@@ -61,7 +92,9 @@ void add_common(CLI::App* s, bool wrap) {
   s->add_option("--admin-key", o.admin_key, "the bundle's pinned admin public key (PEM or JWK)");
   s->add_option("--max-message", o.max_message, "largest message in bytes (default 16 MiB)");
   s->add_option("--shutdown-timeout", o.shutdown_ms, "ms to wait after closing the server's stdin, and after SIGTERM (default 2000)");
-  s->add_option("command", o.command, "the MCP server command and its arguments, after --")->required();
+  s->add_option("command", o.command, wrap ? "the MCP server command and its arguments, after --"
+                                            : "the server side's command and its arguments, after -- (unless --url)");
+  if (wrap) s->get_option("command")->required();
 }
 
 }  // namespace
@@ -74,8 +107,14 @@ void add_gateway_commands(CLI::App& app, Globals& g) {
   w->callback([&g] { g.rc = run_gateway(g, true); });
   auto* c = app.add_subcommand("connect", "Agent side: sign the client's requests, verify responses, enforce tool pins");
   add_common(c, false);
-  c->add_option("--server-identity", o.peer, "the server's identity (default gateway.server_identity, else the only server)");
-  c->footer("Example:\n  pqmcp connect --identity retail-bot --server-identity files-server -- pqmcp wrap --identity files-server -- node server.js");
+  c->add_option("--server-identity", o.server_identity, "the server's identity (default gateway.server_identity, else the only server)");
+  c->add_option("--url", o.url, "the server side's Streamable HTTP endpoint (https://host:port/mcp; http:// only for local tests)");
+  c->add_option("--tls-ca", o.tls_ca, "PEM file of CAs that verify the server certificate and its name (default: the system's)");
+  c->add_option("--tls-fingerprint", o.tls_fingerprint, "accept only the server certificate with this SHA-256 fingerprint (hex, colons allowed)");
+  c->add_flag("--require-pq", o.require_pq, "offer only X25519MLKEM768/SecP256r1MLKEM768: refuse a classical TLS handshake");
+  c->add_option("--max-connections", o.max_connections, "HTTP requests at once (default 8)");
+  c->footer("Examples:\n  pqmcp connect --identity retail-bot --server-identity files-server -- pqmcp wrap --identity files-server -- node server.js\n"
+            "  pqmcp connect --identity retail-bot --server-identity files-server --url https://files.example:8443/mcp --tls-ca ca.pem --require-pq");
   c->callback([&g] { g.rc = run_gateway(g, false); });
 }
 

@@ -21,6 +21,7 @@ void add_audit_commands(CLI::App& app, Globals& g);     // audit
 void add_tools_commands(CLI::App& app, Globals& g);     // tools
 void add_policy_commands(CLI::App& app, Globals& g);    // policy
 void add_gateway_commands(CLI::App& app, Globals& g);   // wrap, connect
+void add_serve_commands(CLI::App& app, Globals& g);     // serve
 
 // Aligned text table on stdout.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

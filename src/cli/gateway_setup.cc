@@ -106,6 +106,17 @@ int open_audit_sink(Context& ctx, const GwConf& gc, std::unique_ptr<AuditSink>& 
   return kExitOk;
 }
 
+void apply_overrides(const GwOverrides& v, GwConf& gc) {
+  if (!v.mode.empty()) gc.mode = v.mode;
+  if (!v.policy.empty()) gc.policy = v.policy;
+  if (!v.audit.empty()) gc.audit = v.audit;
+  if (!v.bundle.empty()) gc.bundle = v.bundle;
+  if (!v.admin_key.empty()) gc.admin_key = v.admin_key;
+  if (!v.server_identity.empty()) gc.server_identity = v.server_identity;
+  if (v.max_message) gc.max_message = v.max_message;
+  if (v.shutdown_ms >= 0) gc.shutdown_ms = v.shutdown_ms;
+}
+
 int build_gateway_end(Context& ctx, const GwConf& gc, GwRole role, const std::string& identity,
                       const std::string& log_name, GatewayEnd& e) {
   const bool wrap = role == GwRole::kWrap;
@@ -136,6 +147,7 @@ int build_gateway_end(Context& ctx, const GwConf& gc, GwRole role, const std::st
   }
   vc.audiences = {identity};
   vc.limits.max_bytes = gc.max_message;
+  vc.seq_window = gc.seq_window;
 
   if (int rc = make_resolver(ctx, gc, e.keys)) return rc;
   auto signer = trust::HsmSigner::for_identity(*id, ctx.resolver(), identity::now());

@@ -23,7 +23,21 @@ struct GwConf {
   std::size_t max_message = 16u << 20;
   int shutdown_ms = 2000;
   bool trust_on_first_use = true;
+  // Sequence numbers may arrive up to this far out of order (VerifierConfig::seq_window). 0 on
+  // stdio, whose one pipe keeps order; HTTP carries a session on several streams (the GET stream
+  // and each POST's answer), so serve and connect --url use kHttpSeqWindow.
+  unsigned seq_window = 0;
 };
+inline constexpr unsigned kHttpSeqWindow = 64;
+
+// Command-line values that override the [gateway] table: an empty string, 0 or a negative number
+// means "not given". Each command's option struct derives from it.
+struct GwOverrides {
+  std::string mode, policy, audit, bundle, admin_key, server_identity;
+  std::size_t max_message = 0;
+  int shutdown_ms = -1;
+};
+void apply_overrides(const GwOverrides& v, GwConf& gc);
 
 // Reads the [gateway] table (defaults: audit and pins under data_dir). Exit code on failure.
 int load_gw_conf(const Config& c, GwConf& g);

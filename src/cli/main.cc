@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   add_tools_commands(app, g);
   add_policy_commands(app, g);
   add_gateway_commands(app, g);
+  add_serve_commands(app, g);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

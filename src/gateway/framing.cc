@@ -10,6 +10,14 @@ namespace pqmcp::gateway {
 void LineReader::emit(std::string_view line, std::vector<Frame>& out) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return;
+  if (line.size() > max_) {
+    // max_ + 1 bytes that did not end in the CR of a CRLF: over the limit after all.
+    skipping_ = Overlong{};
+    discard(line);
+    out.push_back(Frame{"", std::move(skipping_)});
+    skipping_.reset();
+    return;
+  }
   out.push_back(Frame{std::string(line), std::nullopt});
 }
 
@@ -32,7 +40,9 @@ void LineReader::feed(std::string_view data, std::vector<Frame>& out) {
     std::string_view part = nl == std::string_view::npos ? data : data.substr(0, nl);
     if (skipping_) {
       discard(part);
-    } else if (buf_.size() + part.size() > max_) {
+    } else if (buf_.size() + part.size() > max_ + 1) {
+      // (One byte of slack: a line of exactly max_ bytes may still be followed by the CR of a
+      // CRLF delimiter, which is not part of the message.)
       // Switch to counting: what was buffered becomes the head, the rest is dropped.
       skipping_ = Overlong{};
       std::string prev;

@@ -57,6 +57,8 @@ class OutQueue {
   std::size_t size() const { return bytes_; }
   bool empty() const { return bytes_ == 0; }
   void clear() { q_.clear(), off_ = 0, bytes_ = 0; }
+  // The queued lines (each ending in '\n') for a consumer that is not an fd (pqmcp serve).
+  std::deque<std::string> take() { auto q = std::move(q_); clear(); return q; }
 
  private:
   std::deque<std::string> q_;

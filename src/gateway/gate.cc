@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 
 namespace pqmcp::gateway {
@@ -30,7 +31,78 @@ std::string sha256_hex(std::string_view bytes) {
   return s;
 }
 
-std::string dump(const json::Value& v) { return v.dump(-1, ' ', false, json::Value::error_handler_t::replace); }
+namespace {
+
+std::string dump_one(const json::Value& v) { return v.dump(-1, ' ', false, json::Value::error_handler_t::replace); }
+
+// Printable ASCII other than '"' and '\\' is written as is by any JSON serialiser.
+bool plain(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+  return true;
+}
+
+void put_string(const std::string& s, std::string& out) {
+  if (plain(s)) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+  } else {
+    out.append(dump_one(json::Value(s)));
+  }
+}
+
+// The same text as dump_one(), but strings without anything to escape are copied instead of
+// being run through the serialiser's per-byte UTF-8 decoder: a signed message is mostly the
+// 4.5 KB base64url signature, and this runs twice per round trip on the critical path.
+void put(const json::Value& v, std::string& out) {
+  switch (v.type()) {
+    case json::Value::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first) out.push_back(',');
+        first = false;
+        put_string(it.key(), out);
+        out.push_back(':');
+        put(it.value(), out);
+      }
+      out.push_back('}');
+      break;
+    }
+    case json::Value::value_t::array: {
+      out.push_back('[');
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out.push_back(',');
+        put(v[i], out);
+      }
+      out.push_back(']');
+      break;
+    }
+    case json::Value::value_t::string: put_string(v.get_ref<const std::string&>(), out); break;
+    case json::Value::value_t::boolean: out.append(v.get<bool>() ? "true" : "false"); break;
+    case json::Value::value_t::null: out.append("null"); break;
+    case json::Value::value_t::number_integer:
+    case json::Value::value_t::number_unsigned: {
+      // (Setting up the serialiser for one number costs more than the number: it reads the locale.)
+      char buf[24];
+      auto r = v.is_number_unsigned() ? std::to_chars(buf, buf + sizeof buf, v.get<std::uint64_t>())
+                                      : std::to_chars(buf, buf + sizeof buf, v.get<std::int64_t>());
+      out.append(buf, r.ptr);
+      break;
+    }
+    default: out.append(dump_one(v));  // floating point, binary
+  }
+}
+
+}  // namespace
+
+std::string dump(const json::Value& v) {
+  std::string out;
+  out.reserve(256);
+  put(v, out);
+  return out;
+}
 
 std::string id_key(const json::Value& id) { return dump(id); }
 

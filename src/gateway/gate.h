@@ -56,6 +56,7 @@ struct FilterConfig {
   std::string peer;       // the identity the other side must have ("" = any in the trust bundle)
   std::size_t max_line = 16u << 20;
   std::string log_name;   // prefix of stderr lines ("pqmcp connect" / "pqmcp wrap")
+  bool quiet = false;     // no stderr lines at all (the fuzz harness; audit records still go out)
   std::function<std::int64_t()> now_ms;  // clock (tests step it)
 };
 

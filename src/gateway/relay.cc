@@ -43,17 +43,21 @@ void log(const RelayOptions& o, const std::string& msg) {
   [[maybe_unused]] auto n = ::write(2, line.data(), line.size());
 }
 
-// Reads what is available; returns bytes read, 0 on EOF, -1 on EAGAIN, -2 on error.
-ssize_t read_some(int fd, std::string& buf) {
-  buf.resize(1 << 16);
+// One read into a fixed buffer (no per-read allocation or zero-fill); data views what was read.
+// Returns bytes read, 0 on EOF, -1 on EAGAIN, -2 on error.
+struct ReadBuf {
+  std::vector<char> mem = std::vector<char>(1 << 16);
+  std::string_view data;
+};
+ssize_t read_some(int fd, ReadBuf& b) {
+  b.data = {};
   for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
+    ssize_t n = ::read(fd, b.mem.data(), b.mem.size());
     if (n >= 0) {
-      buf.resize(static_cast<std::size_t>(n));
+      b.data = std::string_view(b.mem.data(), static_cast<std::size_t>(n));
       return n;
     }
     if (errno == EINTR) continue;
-    buf.clear();
     return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : -2;
   }
 }
@@ -68,7 +72,7 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
   OutQueue to_client, to_server;
   Emit emit(to_client, to_server);
   std::vector<Frame> frames;
-  std::string buf;
+  ReadBuf buf;
   RelayResult res;
 
   bool client_in_open = true, client_out_ok = true;
@@ -105,6 +109,21 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
     if (res.ended_by.empty()) res.ended_by = why;
     phase = Phase::kClosing;
     deadline = Clock::now() + o.shutdown.after_close;
+  };
+  // Writes what the filters just queued at once, instead of on the next poll round: on a
+  // sequential request/response path each hop would otherwise cost one more poll() wake-up.
+  // What the fd does not take now stays queued and goes out on POLLOUT.
+  auto flush_now = [&] {
+    if (!to_server.empty() && child.stdin_fd() >= 0 && !to_server.flush(child.stdin_fd())) {
+      to_server.clear();  // the child closed its stdin: it is going away
+      child.close_stdin();
+    }
+    if (!to_client.empty() && client_out_ok && !to_client.flush(client_out)) {
+      client_out_ok = false;
+      to_client.clear();
+      client_in_open = false;
+      begin_close("client-write-error");
+    }
   };
   auto server_gone = [&] {
     if (child_gone_notified) return;
@@ -191,8 +210,9 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
     if (ready(kCin, kIn)) {
       ssize_t r = read_some(client_in, buf);
       if (r > 0) {
-        rc.feed(buf, frames);
+        rc.feed(buf.data, frames);
         dispatch(true);
+        flush_now();
       } else if (r == 0 || r == -2) {
         rc.finish(frames);
         dispatch(true);
@@ -203,8 +223,9 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
     if (ready(kSout, kIn)) {
       ssize_t r = read_some(child.stdout_fd(), buf);
       if (r > 0) {
-        rs.feed(buf, frames);
+        rs.feed(buf.data, frames);
         dispatch(false);
+        flush_now();
       } else if (r == 0 || r == -2) {
         rs.finish(frames);
         dispatch(false);
@@ -219,8 +240,8 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
       if (r > 0) {
         // The server's stderr is its log (MCP stdio transport); pass it on unchanged.
         std::size_t off = 0;
-        while (off < buf.size()) {
-          ssize_t w = ::write(2, buf.data() + off, buf.size() - off);
+        while (off < buf.data.size()) {
+          ssize_t w = ::write(2, buf.data.data() + off, buf.data.size() - off);
           if (w <= 0 && errno != EINTR) break;
           if (w > 0) off += static_cast<std::size_t>(w);
         }

@@ -53,7 +53,9 @@ class Side : public Filter {
   // otherwise (there is nothing it could be bound to).
   std::string signed_error(const json::Value& id, int code, const std::string& message, json::Value data,
                            const std::string& aud, const std::optional<Digest>& answers);
-  void warn(const std::string& msg) const { gateway::warn(cfg_.log_name, msg); }
+  void warn(const std::string& msg) const {
+    if (!cfg_.quiet) gateway::warn(cfg_.log_name, msg);
+  }
   static std::string reason_of(const json::Error& e);
 
   FilterConfig cfg_;

@@ -55,7 +55,7 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
         std::optional<Digest> d;
         if (auto rd = mcp::request_digest(msg)) d = *rd;
         out.to_client(signed_error(info->id, code::kSignatureRejected, "pqmcp wrap: request rejected: " + reason,
-                                   {{"reason", reason}, {"detail", detail}}, audience(), d));
+                                   {{"reason", reason}, {"detail", detail}}, refusal_audience(msg, info->kind), d));
       } else if (response && answers) {
         // The server is waiting for this answer; tell it instead of leaving it hanging.
         to_agent_.take(key);
@@ -110,6 +110,22 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
   if (rec.decision.empty()) rec.decision = "allow";
   audit(rec);
   out.to_server(dump(deliver));
+}
+
+std::string WrapFilter::refusal_audience(const Value& msg, Kind kind) const {
+  if (!agent_.empty() || !cfg_.peer.empty()) return audience();
+  const Value* holder = mcp::envelope_holder(msg, kind);
+  if (holder && holder->is_object()) {
+    auto env = holder->find(mcp::kSigKey);
+    if (env != holder->end() && env->is_object()) {
+      auto kid = env->find("kid");
+      if (kid != env->end() && kid->is_string()) {
+        std::string who = verifier_.identity_of(kid->get<std::string>(), now());
+        if (!who.empty()) return who;
+      }
+    }
+  }
+  return audience();
 }
 
 void WrapFilter::from_server(std::string_view line, Emit& out) {

@@ -30,6 +30,10 @@ class WrapFilter final : public Side {
     std::string method, target;
   };
   std::string audience() const { return agent_.empty() ? (cfg_.peer.empty() ? "unknown" : cfg_.peer) : agent_; }
+  // Whom to address the refusal of a message that failed verification: the session's agent, or
+  // before there is one, the identity its envelope claims (so that connect can verify the
+  // refusal and show the real reason instead of its own wrong-audience).
+  std::string refusal_audience(const json::Value& msg, mcp::Kind kind) const;
 
   PolicyCheck* policy_;
   std::string agent_;

@@ -86,6 +86,9 @@ Result<std::array<std::uint8_t, 32>, std::string> SigningSession::sign(
   if (!crypto::is_ok(crypto::random_bytes(f.nonce))) return unexpected(std::string("no randomness"));
   auto k = sign_message(msg, signer_, f);
   if (!k.ok()) return unexpected(k.error());
+  // Only a request can be answered; canonicalising and hashing a response or notification
+  // (≈ 5 KB with its envelope) would cost time on every message for a value nobody uses.
+  if (*k != Kind::kRequest) return std::array<std::uint8_t, 32>{};
   return request_digest(msg);
 }
 

@@ -45,7 +45,7 @@ class SigningSession {
   const std::string& session_id() const { return sid_; }
   // Signs msg (request, notification or response). For a response, pass the digest of the
   // request it answers (request_digest() of the request as received). Returns, for requests,
-  // the digest a response to it must carry.
+  // the digest a response to it must carry; for other kinds all zeros (nothing answers them).
   Result<std::array<std::uint8_t, 32>, std::string> sign(
       Value& msg, std::int64_t now_ms,
       const std::optional<std::array<std::uint8_t, 32>>& answers = std::nullopt);

@@ -241,32 +241,50 @@ std::string b64url_encode(std::span<const std::uint8_t> in) {
   return out;
 }
 
+namespace {
+// Decoding table for the RFC 4648 §5 alphabet; 0xff marks every other byte. (Only public data
+// is decoded here — signatures, nonces, digests — so a table lookup is fine.)
+struct B64Table {
+  std::uint8_t v[256];
+  constexpr B64Table() : v{} {
+    for (auto& x : v) x = 0xff;
+    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (int i = 0; i < 64; ++i) v[static_cast<unsigned char>(a[i])] = static_cast<std::uint8_t>(i);
+  }
+};
+constexpr B64Table kB64;
+}  // namespace
+
 bool b64url_decode(std::string_view in, std::vector<std::uint8_t>& out) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
   out.clear();
   if (in.size() % 4 == 1) return false;
-  out.reserve(in.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = val(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>(acc >> bits));
-    }
+  // Four characters make three bytes; the 2 or 3 characters at the end make 1 or 2.
+  out.resize(in.size() / 4 * 3 + (in.size() % 4 ? in.size() % 4 - 1 : 0));
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  std::uint8_t* o = out.data();
+  std::size_t i = 0;
+  for (; i + 4 <= in.size(); i += 4, o += 3) {
+    const std::uint32_t a = kB64.v[p[i]], b = kB64.v[p[i + 1]], c = kB64.v[p[i + 2]], d = kB64.v[p[i + 3]];
+    if ((a | b | c | d) & 0x80) return out.clear(), false;
+    const std::uint32_t w = a << 18 | b << 12 | c << 6 | d;
+    o[0] = static_cast<std::uint8_t>(w >> 16), o[1] = static_cast<std::uint8_t>(w >> 8), o[2] = static_cast<std::uint8_t>(w);
   }
-  // RFC 4648 §3.5: leftover bits must be zero, so each byte string has one encoding.
-  return (acc & ((1u << bits) - 1)) == 0;
+  const std::size_t rest = in.size() - i;
+  if (rest) {
+    std::uint32_t w = 0;
+    for (std::size_t k = 0; k < rest; ++k) {
+      const std::uint32_t v = kB64.v[p[i + k]];
+      if (v & 0x80) return out.clear(), false;
+      w = w << 6 | v;
+    }
+    // RFC 4648 §3.5: leftover bits must be zero, so each byte string has one encoding.
+    const int extra = rest == 2 ? 4 : 2;
+    if (w & ((1u << extra) - 1)) return out.clear(), false;
+    w >>= extra;
+    if (rest == 3) *o++ = static_cast<std::uint8_t>(w >> 8);
+    *o = static_cast<std::uint8_t>(w);
+  }
+  return true;
 }
 
 }  // namespace pqmcp::mcp

@@ -195,10 +195,25 @@ Result<Verified, Failure> Verifier::verify_impl(
   if (auto f = check_and_record(*kid, *sid, seq, nonce_s, iat, now_ms, true)) {
     return unexpected(std::move(*f));
   }
-  auto digest = request_digest(msg);
-  if (!digest.ok()) return fail(Reason::kMalformedMessage, digest.error());
+  // Only a request is answered, so only a request needs its digest (it costs a canonical form
+  // and a hash of the whole message, envelope included).
+  std::array<std::uint8_t, 32> digest{};
+  if (kind == Kind::kRequest) {
+    auto d = request_digest(msg);
+    if (!d.ok()) return fail(Reason::kMalformedMessage, d.error());
+    digest = *d;
+  }
   return Verified{*info, strip_envelope(msg, kind), *kid, key.identity, *sid, *alg, seq, iat,
-                  *digest};
+                  digest};
+}
+
+std::string Verifier::identity_of(std::string_view kid, std::int64_t now_ms) const noexcept {
+  try {
+    ResolvedKey key;
+    return keys_.lookup(kid, now_ms, key) ? key.identity : std::string();
+  } catch (...) {
+    return {};
+  }
 }
 
 std::optional<Failure> Verifier::check_and_record(const std::string& kid, const std::string& sid,

@@ -65,7 +65,7 @@ struct Verified {
   Algorithm algorithm;
   std::uint64_t seq;
   std::int64_t iat_ms;
-  std::array<std::uint8_t, 32> digest;  // request_digest() of the message as received
+  std::array<std::uint8_t, 32> digest;  // requests: request_digest() as received; else zeros
 };
 
 class Verifier {
@@ -80,6 +80,9 @@ class Verifier {
   Result<Verified, Failure> verify(
       const Value& msg, std::int64_t now_ms,
       const std::optional<std::array<std::uint8_t, 32>>& answers = std::nullopt) noexcept;
+  // The identity the resolver names for kid, whatever the key's state; empty if unknown. Used
+  // to address a refusal to the claimed sender of a message that failed verification.
+  std::string identity_of(std::string_view kid, std::int64_t now_ms) const noexcept;
 
  private:
   struct SeqState {

@@ -12,14 +12,15 @@ export const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 export const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
 
-export function makeEnv(pqmcp, { keep = false } = {}) {
+// module: a PKCS#11 module for `pqmcp init --module` (default: the libpqhsm pqmcp was built with).
+export function makeEnv(pqmcp, { keep = false, module = '' } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'pqmcp-gw-'));
   const env = { ...process.env, XDG_CONFIG_HOME: join(root, 'config'), XDG_DATA_HOME: join(root, 'data') };
   delete env.PQMCP_CONFIG;
   delete env.PQMCP_NOW;
   delete env.PQHSM_CONF;
   const run = (...args) => execFileSync(pqmcp, args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-  run('init', '--kdf-iterations', '10');
+  run('init', '--kdf-iterations', '10', ...(module ? ['--module', module] : []));
   run('identity', 'create', 'agent', '--role', 'agent');
   run('identity', 'create', 'server', '--role', 'server');
   run('identity', 'create', 'admin', '--role', 'admin', '--alg', 'mldsa65');

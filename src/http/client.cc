@@ -214,6 +214,14 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
     if (ev_.on_message) ev_.on_message(std::move(data));
   }
 
+  // A kept-alive connection when one is idle, else a new one.
+  awaitable<std::unique_ptr<Conn>> checkout(std::string* why) {
+    if (idle_.empty()) co_return co_await connect(why);
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    co_return c;
+  }
+
   awaitable<std::unique_ptr<Conn>> connect(std::string* why) {
     if (!endpoints_) {
       asio::ip::tcp::resolver r(ex_);
@@ -278,13 +286,7 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
     std::string why;
     for (int attempt = 0;; ++attempt) {
       why.clear();
-      std::unique_ptr<Conn> c;
-      if (!idle_.empty()) {
-        c = std::move(idle_.back());
-        idle_.pop_back();
-      } else {
-        c = co_await connect(&why);
-      }
+      std::unique_ptr<Conn> c = co_await checkout(&why);
       if (!c) break;
       Outcome o = co_await exchange(c, out, &why);
       // A kept-alive connection the server had already closed: the request never reached it.
@@ -530,13 +532,7 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
     if (!session_id_.empty() && !detached_) {
       // MCP 2025-11-25: a client that no longer needs the session SHOULD DELETE it (405 is fine).
       std::string why;
-      std::unique_ptr<Conn> c;
-      if (!idle_.empty()) {
-        c = std::move(idle_.back());
-        idle_.pop_back();
-      } else {
-        c = co_await connect(&why);
-      }
+      std::unique_ptr<Conn> c = co_await checkout(&why);
       if (c) {
         live_.insert(c.get());
         LiveGuard guard{this, c.get()};

@@ -1,7 +1,9 @@
 #include "http/mirror.h"
 
 #include <array>
+#include <vector>
 
+#include "audit/merkle.h"  // strict RFC 4648 §4 base64
 #include "gateway/gate.h"
 
 namespace pqmcp::http {
@@ -15,36 +17,9 @@ bool is_stateful_version(std::string_view v) {
 namespace {
 // RFC 4648 §4, with padding required (the SEP's examples are padded).
 std::optional<std::string> base64_decode(std::string_view in) {
-  if (in.size() % 4 != 0) return std::nullopt;
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = in[i + k];
-      if (c == '=') {
-        if (i + 4 != in.size() || k < 2) return std::nullopt;
-        v[k] = 0, ++pad;
-      } else {
-        if (pad) return std::nullopt;
-        v[k] = val(c);
-        if (v[k] < 0) return std::nullopt;
-      }
-    }
-    std::uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    out.push_back(static_cast<char>(n >> 16));
-    if (pad < 2) out.push_back(static_cast<char>((n >> 8) & 0xff));
-    if (pad < 1) out.push_back(static_cast<char>(n & 0xff));
-  }
-  return out;
+  std::vector<std::uint8_t> b;
+  if (!audit::from_base64(in, b)) return std::nullopt;
+  return std::string(b.begin(), b.end());
 }
 
 MirrorCheck mismatch(std::string msg) { return MirrorCheck{false, 400, mcp_code::kHeaderMismatch, std::move(msg)}; }

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "audit/merkle.h"
 #include "audit/signers.h"
 #include "core/token.h"
 #include "pkcs11/pqmcp_vendor.h"
@@ -13,15 +14,7 @@ namespace pqmcp::token::oplog {
 
 namespace {
 
-std::string hex(std::span<const std::uint8_t> b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
-  }
-  return s;
-}
+std::string hex(std::span<const std::uint8_t> b) { return audit::to_hex(b); }
 
 std::string text(const Bytes* b) { return b ? std::string(b->begin(), b->end()) : std::string(); }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "audit/merkle.h"
 #include "crypto/random.h"
 #include "store/schema.h"
 
@@ -23,15 +24,7 @@ Result<std::vector<std::uint8_t>> random_vec(std::size_t n) {
   return v;
 }
 
-std::string hex(std::span<const std::uint8_t> b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (auto x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
-  }
-  return s;
-}
+std::string hex(std::span<const std::uint8_t> b) { return audit::to_hex(b); }
 
 }  // namespace
 

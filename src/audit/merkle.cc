@@ -4,33 +4,57 @@
 
 #include <bit>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 namespace pqmcp::audit {
 
 namespace {
 
-// One fetched digest and one context per thread: verification of a million-entry log hashes two
-// million times, and EVP's per-call fetch and allocation would dominate.
-struct Sha256Ctx {
-  EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~Sha256Ctx() {
-    EVP_MD_CTX_free(ctx);
-    EVP_MD_free(md);
+// SHA-256 contexts kept for reuse: verifying a million-entry log hashes two million times, and
+// EVP's per-call fetch and allocation would dominate. The pool is never destroyed (it stays
+// reachable until the process ends): libpqhsm's C_Finalize signs a last checkpoint, applications
+// may call it from an atexit handler, and those run after thread_local destructors, so a
+// per-thread context would be used after its destruction or created and never freed.
+class CtxPool {
+ public:
+  EVP_MD_CTX* get() {
+    std::lock_guard l(mu_);
+    if (free_.empty()) return EVP_MD_CTX_new();
+    EVP_MD_CTX* c = free_.back();
+    free_.pop_back();
+    return c;
   }
+  void put(EVP_MD_CTX* c) {
+    std::lock_guard l(mu_);
+    free_.push_back(c);
+  }
+  const EVP_MD* md() const { return md_; }
+
+ private:
+  std::mutex mu_;
+  std::vector<EVP_MD_CTX*> free_;
+  EVP_MD* md_ = EVP_MD_fetch(nullptr, "SHA256", nullptr);
 };
+
+CtxPool& pool() {
+  static CtxPool* p = new CtxPool;  // never deleted, see above
+  return *p;
+}
 
 Hash digest(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b = {},
             std::span<const std::uint8_t> c = {}) {
-  thread_local Sha256Ctx s;
+  CtxPool& p = pool();
+  EVP_MD_CTX* ctx = p.get();
   Hash h{};
   unsigned len = 0;
   // SHA-256 over caller-sized inputs cannot fail short of memory exhaustion; a failure would
   // leave h zero, which never matches a real root, so verification fails closed.
-  if (EVP_DigestInit_ex(s.ctx, s.md, nullptr) == 1 && EVP_DigestUpdate(s.ctx, a.data(), a.size()) == 1 &&
-      (b.empty() || EVP_DigestUpdate(s.ctx, b.data(), b.size()) == 1) &&
-      (c.empty() || EVP_DigestUpdate(s.ctx, c.data(), c.size()) == 1))
-    EVP_DigestFinal_ex(s.ctx, h.data(), &len);
+  if (ctx && EVP_DigestInit_ex(ctx, p.md(), nullptr) == 1 && EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
+      (b.empty() || EVP_DigestUpdate(ctx, b.data(), b.size()) == 1) &&
+      (c.empty() || EVP_DigestUpdate(ctx, c.data(), c.size()) == 1))
+    EVP_DigestFinal_ex(ctx, h.data(), &len);
+  if (ctx) p.put(ctx);
   return h;
 }
 

@@ -118,9 +118,16 @@ void Server::Impl::handle_post(Request& req, const ResponderPtr& r) {
   if (!pv && msg.contains("params") && msg["params"].is_object() && msg["params"].contains("_meta") &&
       msg["params"]["_meta"].is_object() && msg["params"]["_meta"].contains("io.modelcontextprotocol/protocolVersion"))
     modern = true;
+  // An unknown version with 2026-style _meta goes to the HTTP upstream, which may serve it.
+  const bool meta_version = msg.contains("params") && msg["params"].is_object() && msg["params"].contains("_meta") &&
+                            msg["params"]["_meta"].is_object() &&
+                            msg["params"]["_meta"].contains("io.modelcontextprotocol/protocolVersion");
+  if (pv && !modern && !is_stateful_version(*pv) && meta_version && serves_stateless()) modern = true;
   if (modern) return handle_stateless(req, std::move(msg), r);
+  // 2026-07-28 basic/transports/streamable-http.mdx: an unsupported version is refused with 400
+  // and UnsupportedProtocolVersionError (-32022) listing the supported versions.
   if (pv && !is_stateful_version(*pv))
-    return r->json(400, http_error_body(kBadRequest, "Bad Request: unsupported MCP-Protocol-Version " + *pv));
+    return r->json(400, unsupported_version_body(msg.contains("id") ? msg["id"] : json::Value(), *pv));
 
   const bool has_method = msg.contains("method") && msg["method"].is_string();
   const bool has_id = msg.contains("id") && (msg["id"].is_string() || msg["id"].is_number_integer());
@@ -208,7 +215,7 @@ void Server::Impl::handle_get(Request& req, const ResponderPtr& r) {
     r->add_header("Allow", "POST");
     return r->json(405, http_error_body(kBadRequest, "Method Not Allowed: 2026-07-28 has no GET stream"));
   }
-  if (pv && !is_stateful_version(*pv)) return r->json(400, http_error_body(kBadRequest, "Bad Request: unsupported MCP-Protocol-Version " + *pv));
+  if (pv && !is_stateful_version(*pv)) return r->json(400, unsupported_version_body(nullptr, *pv));
   if (!accepts(req, "text/event-stream"))
     return r->json(406, http_error_body(kBadRequest, "Not Acceptable: Accept must list text/event-stream"));
   auto sid = header(req, "Mcp-Session-Id");

@@ -66,7 +66,17 @@ class HttpUpstream final : public Upstream {
   bool gone_ = false;
 };
 
+// A named type (not a lambda) so that is_http_upstream can recognise it inside the std::function.
+struct HttpUpstreamMaker {
+  ClientConfig cfg;
+  Result<std::unique_ptr<Upstream>, std::string> operator()(boost::asio::any_io_executor ex) const {
+    return std::unique_ptr<Upstream>(std::make_unique<HttpUpstream>(std::move(ex), cfg));
+  }
+};
+
 }  // namespace
+
+bool is_http_upstream(const UpstreamFactory& f) { return f.target<HttpUpstreamMaker>() != nullptr; }
 
 Result<UpstreamFactory, std::string> http_upstream_factory(const HttpUpstreamOptions& o) {
   auto u = parse_url(o.url);
@@ -81,10 +91,7 @@ Result<UpstreamFactory, std::string> http_upstream_factory(const HttpUpstreamOpt
     if (!t) return unexpected<std::string>("--upstream: " + t.error());
     cfg.tls = *t;
   }
-  UpstreamFactory f = [cfg](boost::asio::any_io_executor ex) -> Result<std::unique_ptr<Upstream>, std::string> {
-    return std::unique_ptr<Upstream>(std::make_unique<HttpUpstream>(std::move(ex), cfg));
-  };
-  return f;
+  return UpstreamFactory(HttpUpstreamMaker{std::move(cfg)});
 }
 
 }  // namespace pqmcp::http

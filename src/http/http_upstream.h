@@ -22,4 +22,8 @@ struct HttpUpstreamOptions {
 // Checks the URL and builds the TLS context once (shared by every session). Errors are a sentence.
 Result<UpstreamFactory, std::string> http_upstream_factory(const HttpUpstreamOptions& o);
 
+// True for a factory made by http_upstream_factory: its server may speak MCP 2026-07-28, so
+// `pqmcp serve` forwards stateless requests to it (stateless.cc) instead of refusing them.
+bool is_http_upstream(const UpstreamFactory& f);
+
 }  // namespace pqmcp::http

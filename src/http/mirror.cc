@@ -22,7 +22,7 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return std::string(b.begin(), b.end());
 }
 
-MirrorCheck mismatch(std::string msg) { return MirrorCheck{false, 400, mcp_code::kHeaderMismatch, std::move(msg)}; }
+MirrorCheck mismatch(std::string msg) { return MirrorCheck{false, 400, mcp_code::kHeaderMismatch, std::move(msg), {}}; }
 
 std::optional<std::string> str_at(const json::Value& o, const char* k) {
   if (!o.is_object()) return std::nullopt;
@@ -44,7 +44,7 @@ MirrorCheck check_mirrored(const MirroredHeaders& h, const json::Value& body) {
   if (!h.protocol_version) return mismatch("MCP-Protocol-Version header missing");
   if (*h.protocol_version != kStatelessVersion)
     return MirrorCheck{false, 400, mcp_code::kUnsupportedProtocolVersion,
-                       "unsupported protocol version " + *h.protocol_version};
+                       "unsupported protocol version " + *h.protocol_version, *h.protocol_version};
   const json::Value empty = json::Value::object();
   const json::Value& params = body.is_object() && body.contains("params") ? body["params"] : empty;
   if (params.is_object() && params.contains("_meta")) {
@@ -53,7 +53,7 @@ MirrorCheck check_mirrored(const MirroredHeaders& h, const json::Value& body) {
       return mismatch("MCP-Protocol-Version header " + *h.protocol_version + " does not match _meta protocolVersion " + *pv);
   }
   auto method = str_at(body, "method");
-  if (!method) return MirrorCheck{false, 400, gateway::code::kInvalidRequest, "a stateless POST carries one request or notification"};
+  if (!method) return MirrorCheck{false, 400, gateway::code::kInvalidRequest, "a stateless POST carries one request or notification", {}};
   if (!h.method) return mismatch("Mcp-Method header missing");
   auto hm = decode_header_value(*h.method);
   if (!hm || *hm != *method) return mismatch("Mcp-Method header does not match the body's method");
@@ -72,7 +72,8 @@ MirrorCheck check_mirrored(const MirroredHeaders& h, const json::Value& body) {
 std::string mirror_error_body(const json::Value& id, const MirrorCheck& c) {
   json::Value e = {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", c.code}, {"message", c.message}}}};
   if (c.code == mcp_code::kUnsupportedProtocolVersion)
-    e["error"]["data"] = {{"supported", json::Value::array({std::string(kStatelessVersion), "2025-11-25", "2025-06-18", "2025-03-26"})}};
+    e["error"]["data"] = {{"supported", json::Value::array({std::string(kStatelessVersion), "2025-11-25", "2025-06-18", "2025-03-26"})},
+                          {"requested", c.requested}};
   return gateway::dump(e);
 }
 

@@ -41,6 +41,7 @@ struct MirrorCheck {
   int http_status = 200;
   int code = 0;
   std::string message;
+  std::string requested;  // -32022: the version the client asked for (data.requested)
 };
 
 // A header value in the SEP-2243 encoding: plain visible ASCII as is, anything else as
@@ -55,7 +56,8 @@ std::optional<std::string> decode_header_value(std::string_view v);
 // knows); the gateway forwards them.
 MirrorCheck check_mirrored(const MirroredHeaders& h, const json::Value& body);
 
-// {"jsonrpc":"2.0","id":id,"error":{"code":…,"message":…}} for a refusal (id null if none).
+// {"jsonrpc":"2.0","id":id,"error":{"code":…,"message":…}} for a refusal (id null if none); for
+// -32022 with data {supported, requested} (2026-07-28 UnsupportedProtocolVersionError).
 std::string mirror_error_body(const json::Value& id, const MirrorCheck& c);
 
 }  // namespace pqmcp::http

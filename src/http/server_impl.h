@@ -49,7 +49,11 @@ struct Server::Impl {
   void handle_post(Request& req, const ResponderPtr& r);
   void handle_get(Request& req, const ResponderPtr& r);
   void handle_delete(Request& req, const ResponderPtr& r);
-  void handle_stateless(Request& req, json::Value body, const ResponderPtr& r);  // stateless.cc
+  // stateless.cc
+  void handle_stateless(Request& req, json::Value body, const ResponderPtr& r);
+  bool serves_stateless() const;  // the upstream may speak 2026-07-28 (an HTTP upstream)
+  // 400 body for an MCP-Protocol-Version the gateway does not serve (2026-07-28 -32022).
+  std::string unsupported_version_body(const json::Value& id, const std::string& requested) const;
   void new_session(std::string line, json::Value id, std::string progress, bool strip, const ResponderPtr& r);
   void sweep();
   void stop_when_idle(std::chrono::steady_clock::time_point deadline);

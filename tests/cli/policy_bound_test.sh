@@ -46,6 +46,11 @@ export PQHSM_CONF="$DATA/pqhsm.conf"
 # The PIN goes through the environment (pkcs11-tool's env: form), never through argv.
 PQMCP_TEST_PIN=$(head -n1 "$DATA/user.pin")
 export PQMCP_TEST_PIN
+if [ "${PQMCP_SANITIZED:-0}" = 1 ]; then
+  # pkcs11-tool is not instrumented, so it cannot load the sanitizer build of libpqhsm; the
+  # Release suite runs this check.
+  echo "ok - # skip pkcs11-tool view of CKA_ALLOWED_MECHANISMS (sanitizer build)"
+else
 set +e
 pkcs11-tool --module "$MODULE" --token-label "$LABEL" --login --pin env:PQMCP_TEST_PIN --list-objects --type privkey \
   >"$ROOT/objects" 2>"$ROOT/objects.err"
@@ -71,6 +76,7 @@ mechs = [x.strip() for x in allowed[0].split(",") if x.strip()]
 assert len(mechs) == 1, mechs
 assert "d0510002" in mechs[0].lower(), mechs
 PY
+fi
 
 # --- arbitrary bytes -----------------------------------------------------------------------
 echo "transfer all patient records" > puppet.txt

@@ -218,7 +218,6 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   remove_stale_token_dirs();
   snprintf(token_dir, sizeof token_dir, "/tmp/pqhsm-fuzz-%ld-XXXXXX", static_cast<long>(getpid()));
   if (!mkdtemp(token_dir)) abort();
-  atexit(remove_token_dir);
   const char* dir = token_dir;
   std::string conf = std::string(dir) + "/pqhsm.conf";
   FILE* c = fopen(conf.c_str(), "w");
@@ -226,6 +225,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   fclose(c);
   setenv("PQHSM_CONF", conf.c_str(), 1);
   if (f->C_Initialize(nullptr) != CKR_OK) abort();
+  // Registered after C_Initialize, which initialises OpenSSL and registers its own exit cleanup:
+  // exit handlers run in reverse order, so C_Finalize (which signs the key-operation log's last
+  // checkpoint) runs while OpenSSL is still usable.
+  atexit(remove_token_dir);
   CK_UTF8CHAR label[32];
   memset(label, ' ', 32);
   CK_UTF8CHAR so[] = "fuzz-so-pin", user[] = "fuzz-pin";

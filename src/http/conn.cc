@@ -238,7 +238,7 @@ class Conn : public std::enable_shared_from_this<Conn<Stream>> {
   void close() {
     if (closed_) return;
     closed_ = true;
-    if (auto r = current_) r->dead();
+    if (auto r = current_.lock()) r->dead();
     current_.reset();
     wq_.clear();
     beast::error_code ec;
@@ -252,7 +252,10 @@ class Conn : public std::enable_shared_from_this<Conn<Stream>> {
   beast::flat_buffer buf_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::deque<std::string> wq_;
-  std::shared_ptr<ConnResponder<Stream>> current_;
+  // The responder of the request in progress, weakly: it owns this connection (ConnResponder::c_)
+  // and is owned by whoever answers, so a strong pointer back would be a cycle that outlives a
+  // server stopped in the middle of a request.
+  std::weak_ptr<ConnResponder<Stream>> current_;
   std::string group_;
   bool writing_ = false, response_done_ = false, keep_alive_ = true, closed_ = false;
 };

@@ -7,13 +7,12 @@
 // (--module: the token module to initialise, e.g. another build's libpqhsm.so, to compare builds
 // of pqmcp against the same token.)
 // A raw JSON-lines client (no SDK) keeps the client's own cost out of the comparison.
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { makeEnv, everything } = await import(join(here, '../../tests/gateway/env.mjs'));
+const { jsonlSession } = await import(join(here, '../lib/jsonl-session.mjs'));
 const args = process.argv.slice(2);
 const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? Number(args[i + 1]) : d; };
 const pqmcp = resolve(args[0]);
@@ -22,21 +21,7 @@ const modIdx = args.indexOf('--module');
 const e = makeEnv(pqmcp, { module: modIdx >= 0 ? resolve(args[modIdx + 1]) : '' });
 
 async function measure(argv) {
-  const p = spawn(argv[0], argv.slice(1), { env: e.env, stdio: ['pipe', 'pipe', 'ignore'] });
-  const waiting = new Map();
-  createInterface({ input: p.stdout }).on('line', (l) => {
-    const m = JSON.parse(l);
-    const w = waiting.get(m.id);
-    if (w) { waiting.delete(m.id); w(m); }
-  });
-  let id = 0;
-  const rpc = (method, params) => new Promise((res) => {
-    const i = ++id;
-    waiting.set(i, res);
-    p.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: i, method, params }) + '\n');
-  });
-  await rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
-  p.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
+  const { rpc, close } = await jsonlSession(argv, e.env);
   const lat = [];
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < warmup + calls; i++) {
@@ -46,8 +31,7 @@ async function measure(argv) {
     if (i >= warmup) lat.push(Number(process.hrtime.bigint() - s) / 1e6);
   }
   const total = Number(process.hrtime.bigint() - t0) / 1e9;
-  p.stdin.end();
-  await new Promise((r) => p.on('exit', r));
+  await close();
   lat.sort((a, b) => a - b);
   const q = (x) => lat[Math.min(lat.length - 1, Math.floor(x * lat.length))];
   return { p50: q(0.5), p90: q(0.9), p99: q(0.99), callsPerSec: (warmup + calls) / total };

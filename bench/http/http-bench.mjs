@@ -11,7 +11,6 @@
 // Usage: node http-bench.mjs PQMCP [TLS_BENCH] [--calls N] [--warmup N] [--clients 1,16] [--json]
 // --calls: calls per client in the 1-client run; each of 16 clients makes calls/8 (at least 20).
 import { spawn, execFileSync } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
 import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +20,7 @@ import net from 'node:net';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const { makeEnv, everything } = await import(join(here, '../../tests/gateway/env.mjs'));
+const { jsonlSession } = await import(join(here, '../lib/jsonl-session.mjs'));
 const args = process.argv.slice(2);
 const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
 const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--') && args[i - 1] !== '--json'));
@@ -63,25 +63,11 @@ async function startServe() {
 }
 
 async function pqmcpSession(serve) {
-  const p = spawn(pqmcp, ['connect', '--identity', 'agent', '--server-identity', 'server', ...trust, '--audit', e.auditConnect,
-    '--url', serve.url, '--tls-fingerprint', serve.fp, '--require-pq'], { env: e.env, stdio: ['pipe', 'pipe', 'ignore'] });
-  const waiting = new Map();
-  createInterface({ input: p.stdout }).on('line', (l) => {
-    const m = JSON.parse(l);
-    const w = waiting.get(m.id);
-    if (w) { waiting.delete(m.id); w(m); }
-  });
-  let id = 0;
-  const rpc = (method, params) => new Promise((res) => {
-    const i = ++id;
-    waiting.set(i, res);
-    p.stdin.write(JSON.stringify({ jsonrpc: '2.0', id: i, method, params }) + '\n');
-  });
-  await rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } });
-  p.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
+  const { rpc, close } = await jsonlSession([pqmcp, 'connect', '--identity', 'agent', '--server-identity', 'server', ...trust,
+    '--audit', e.auditConnect, '--url', serve.url, '--tls-fingerprint', serve.fp, '--require-pq'], e.env);
   return {
     call: (i) => rpc('tools/call', { name: 'echo', arguments: { message: `m${i}` } }),
-    close: async () => { p.stdin.end(); await new Promise((r) => p.on('exit', r)); },
+    close,
   };
 }
 

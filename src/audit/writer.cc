@@ -29,6 +29,34 @@ Result<std::uint64_t> Writer::append(const Entry& e) {
 }
 
 Result<std::uint64_t> Writer::append_leaf(std::string leaf) {
+  {
+    std::unique_lock l(mu_);
+    if (!busy_ && queue_.empty() && !stop_) {
+      // Leader path: nothing is queued or being committed, so this entry is the whole batch.
+      // Committing it here saves two thread wake-ups per entry (the token's log appends one
+      // entry per private-key operation, on the operation's thread).
+      busy_ = true;
+      l.unlock();
+      std::vector<std::string> one;
+      one.push_back(std::move(leaf));
+      auto r = store_.append(one);
+      l.lock();
+      if (r && committed(1)) {
+        // Hand busy_ over to the commit thread, which signs the head at exactly this size
+        // (appends queue meanwhile), so checkpoints fall every N entries as on the batch path.
+        checkpoint_due_ = true;
+        l.unlock();
+        cv_.notify_one();
+        idle_cv_.notify_all();  // where the commit thread waits if an append_async woke it
+      } else {
+        busy_ = false;
+        l.unlock();
+        idle_cv_.notify_all();  // the commit thread may be waiting for this append to finish
+      }
+      if (!r) return r.error();
+      return r->first;
+    }
+  }
   std::promise<Result<std::uint64_t>> p;
   auto f = p.get_future();
   append_async(std::move(leaf), [&p](Result<std::uint64_t> r) { p.set_value(std::move(r)); });
@@ -49,9 +77,18 @@ void Writer::run() {
   std::unique_lock l(mu_);
   for (;;) {
     const auto deadline = last_checkpoint_time_ + opt_.checkpoint_interval;
-    cv_.wait_until(l, deadline, [&] { return stop_ || !queue_.empty(); });
-    if (busy_) {  // checkpoint_now() is signing on its caller's thread
-      idle_cv_.wait(l, [&] { return !busy_; });
+    cv_.wait_until(l, deadline, [&] { return stop_ || !queue_.empty() || checkpoint_due_; });
+    if (checkpoint_due_) {  // a leader append left busy_ set for us
+      checkpoint_due_ = false;
+      l.unlock();
+      (void)sign_head();
+      l.lock();
+      busy_ = false;
+      idle_cv_.notify_all();
+      continue;
+    }
+    if (busy_) {  // a leader append or checkpoint_now() is running on its caller's thread
+      idle_cv_.wait(l, [&] { return !busy_ || checkpoint_due_; });
       continue;
     }
     const bool timer = std::chrono::steady_clock::now() >= deadline;
@@ -82,13 +119,19 @@ void Writer::run() {
     auto r = store_.append(leaves);
     // Acknowledge only now: the transaction is committed and fsynced.
     for (std::size_t i = 0; i < n; ++i) batch[i].done(r ? Result<std::uint64_t>(r->first + i) : Result<std::uint64_t>(r.error()));
-    if (r) since_checkpoint_ += n;
-    if (r && (since_checkpoint_ >= opt_.checkpoint_every || std::chrono::steady_clock::now() >= deadline))
-      (void)sign_head();
+    l.lock();
+    const bool due = (r && committed(n)) || std::chrono::steady_clock::now() >= deadline;
+    l.unlock();
+    if (due) (void)sign_head();
     l.lock();
     busy_ = false;
     idle_cv_.notify_all();
   }
+}
+
+bool Writer::committed(std::uint64_t n) {
+  since_checkpoint_ += n;
+  return since_checkpoint_ >= opt_.checkpoint_every;
 }
 
 // Runs with busy_ held (commit thread or checkpoint_now), so at most one signs at a time.
@@ -96,8 +139,8 @@ Result<std::string> Writer::sign_head() {
   {
     std::lock_guard l(mu_);
     last_checkpoint_time_ = std::chrono::steady_clock::now();
+    since_checkpoint_ = 0;
   }
-  since_checkpoint_ = 0;
   if (opt_.signers.empty()) return std::string();
   auto h = store_.head();
   if (!h) return h.error();

@@ -264,6 +264,7 @@ class ClientImpl final : public Client, public std::enable_shared_from_this<Clie
       req.set("MCP-Protocol-Version", header_value(out->modern_version));
       req.set("Mcp-Method", header_value(out->method));
       if (!out->name.empty()) req.set("Mcp-Name", header_value(out->name));
+      for (const auto& [n, v] : cfg_.forward_headers) req.set(n, v);
     } else {
       if (!session_id_.empty() && !(out && out->initialize)) req.set("Mcp-Session-Id", session_id_);
       if (!version_.empty()) req.set("MCP-Protocol-Version", version_);

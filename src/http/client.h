@@ -23,6 +23,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "http/client_tls.h"
 #include "http/client_url.h"
@@ -40,6 +42,10 @@ struct ClientConfig {
   std::chrono::milliseconds close_timeout{2000};  // for the DELETE on close
   int max_reconnects = 5;                  // consecutive failed GET / resume attempts
   bool get_stream = true;                  // open the GET stream in a session
+  // Sent with every 2026-07-28 POST as received from the agent, e.g. the Mcp-Param-* headers of a
+  // stateless request that `pqmcp serve` forwards (their meaning comes from the tool's
+  // inputSchema, which only the server knows, so the gateway passes them on unchanged).
+  std::vector<std::pair<std::string, std::string>> forward_headers;
   std::string log_name = "pqmcp";
 };
 

@@ -58,6 +58,8 @@ class HttpUpstream final : public Upstream {
 
   std::string describe() const override { return cfg_.url.str(); }
 
+  void forward_headers(std::vector<std::pair<std::string, std::string>> h) override { cfg_.forward_headers = std::move(h); }
+
  private:
   boost::asio::any_io_executor ex_;
   ClientConfig cfg_;

@@ -221,6 +221,11 @@ void Server::Impl::handle_stateless(Request& req, json::Value body, const Respon
     gateway::warn(opt.log_name, "cannot reach the upstream: " + up.error());
     return r->json(502, http_error_body(gateway::code::kServerUnavailable, "Bad Gateway: cannot reach the MCP server", id, "server-exited"));
   }
+  // Unknown Mcp-Param-* headers travel on unchanged (2026-07-28 streamable-http "Standard
+  // headers": a proxy must not drop what it does not understand).
+  std::vector<std::pair<std::string, std::string>> fwd;
+  for (const auto& [suffix, value] : h.params) fwd.emplace_back("Mcp-Param-" + suffix, value);
+  up.value()->forward_headers(std::move(fwd));
   auto lane = std::make_shared<Session>(SessionTable::new_id(), strand, filter(), opt.session, metrics, opt.log_name);
   lane->strip_signatures(!is_signed && opt.strip_for_unsigned);
   {

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gateway/framing.h"
@@ -48,6 +49,9 @@ class Upstream {
   virtual void close() = 0;
   // A short description for logs ("pid 1234", "https://host/mcp").
   virtual std::string describe() const = 0;
+  // Headers to pass on with the requests of this upstream (a stateless lane's Mcp-Param-*).
+  // Called before start(); a transport without headers ignores them.
+  virtual void forward_headers(std::vector<std::pair<std::string, std::string>> /*h*/) {}
 };
 
 // Makes one Upstream per session, bound to the given executor. Errors are a sentence.

@@ -191,6 +191,37 @@ after=$(failures)
 [ "$after" -eq $((before + 1)) ] || fail "handshake failures $before → $after (want +1)"
 grep -q "TLS handshake from .* failed" "$WORK/strict.log" || fail "refusal not logged"
 pass "--require-pq refuses an X25519-only curl and serves X25519MLKEM768"
+# --- 2026-07-28 stateless request to an HTTP upstream: Mcp-Param-* travel on, the bearer token
+# and the session header do not (a recording upstream that answers every POST) ---
+UPORT=$(free_port)
+python3 - "$UPORT" "$WORK/upstream.headers" <<'PY' > "$WORK/upstream.log" 2>&1 &
+import http.server, json, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with open(out, "a") as f:
+            for k, v in self.headers.items(): f.write(f"{k}: {v}\n")
+            f.write("--\n")
+        reply = json.dumps({"jsonrpc": "2.0", "id": body.get("id"), "result": {"content": [{"type": "text", "text": "ok"}]}}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply))); self.end_headers(); self.wfile.write(reply)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+PIDS+=($!)
+wait_for_port "$UPORT" 20 || fail "recording upstream did not start"
+start_serve fwd --mode observe --upstream "http://127.0.0.1:$UPORT/mcp"
+MODERN='{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"echo","arguments":{"message":"x","region":"eu"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}'
+expect "stateless request through an HTTP upstream" 200 "${H[@]}" -H 'MCP-Protocol-Version: 2026-07-28' \
+  -H 'Mcp-Method: tools/call' -H 'Mcp-Name: echo' -H 'Mcp-Param-Region: eu' -H 'Authorization: Bearer not-for-upstream' \
+  -d "$MODERN" "$URL"
+grep -q '"text": *"ok"' "$WORK/last" || fail "stateless answer not relayed: $(cat "$WORK/last")"
+grep -qi '^Mcp-Param-Region: eu' "$WORK/upstream.headers" || fail "Mcp-Param-Region not forwarded: $(cat "$WORK/upstream.headers")"
+grep -qi '^Mcp-Name: echo' "$WORK/upstream.headers" || fail "Mcp-Name not mirrored upstream: $(cat "$WORK/upstream.headers")"
+grep -qi '^Authorization:' "$WORK/upstream.headers" && fail "the client's bearer token reached the upstream"
+pass "2026-07-28 via an HTTP upstream: Mcp-Param-* forwarded, Authorization not"
+
 # --- a thousand concurrent connections (a server with a longer request timeout: the client
 # opens them all before it sends anything) ---
 start_serve many --mode observe --request-timeout 60000 --max-connections 1100 --upstream -- node "$EVERYTHING" stdio

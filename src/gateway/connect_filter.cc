@@ -74,13 +74,8 @@ void ConnectFilter::reject_response(const std::string& key, const std::string& r
 
 void ConnectFilter::from_server(std::string_view line, Emit& out) {
   AuditRecord rec = record("s2c", line);
-  Incoming in = read_message(line, rec);
-  if (!in.info) {
-    warn(in.parse_failed ? "the server side wrote a line that is not JSON (" + std::to_string(line.size()) +
-                               " bytes, " + rec.reason + "); dropped"
-                         : "the server side wrote a malformed JSON-RPC message (" + in.error + "); dropped");
-    return;
-  }
+  Incoming in = read_server_message(line, rec, "the server side");
+  if (!in.info) return;
   Value msg = std::move(in.msg);
   auto& info = in.info;
   fill(rec, *info, msg);

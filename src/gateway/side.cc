@@ -31,6 +31,15 @@ Side::Incoming Side::read_message(std::string_view line, AuditRecord& rec) {
   return in;
 }
 
+Side::Incoming Side::read_server_message(std::string_view line, AuditRecord& rec, std::string_view writer) {
+  Incoming in = read_message(line, rec);
+  if (!in.info)
+    warn(in.parse_failed ? std::string(writer) + " wrote a line that is not JSON (" + std::to_string(line.size()) +
+                               " bytes, " + rec.reason + "); dropped"
+                         : std::string(writer) + " wrote a malformed JSON-RPC message (" + in.error + "); dropped");
+  return in;
+}
+
 std::string Side::drop_reply(const Incoming& in, const AuditRecord& rec) const {
   const std::string who = std::string("pqmcp ") + side_name_;
   if (in.parse_failed)

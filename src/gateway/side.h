@@ -37,6 +37,9 @@ class Side : public Filter {
     std::string error;                     // the parser's or classifier's message
   };
   Incoming read_message(std::string_view line, AuditRecord& rec);
+  // read_message for a line from the server side, which gets no answer: a line that is not a
+  // message is warned about (`writer` names who wrote it) and dropped (nullopt info).
+  Incoming read_server_message(std::string_view line, AuditRecord& rec, std::string_view writer);
   // The JSON-RPC error answering a dropped client line (JSON-RPC 2.0 §5: parse errors carry id
   // null; a malformed message is answered on its id when it has a usable one).
   std::string drop_reply(const Incoming& in, const AuditRecord& rec) const;

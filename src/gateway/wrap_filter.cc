@@ -130,15 +130,10 @@ std::string WrapFilter::refusal_audience(const Value& msg, Kind kind) const {
 
 void WrapFilter::from_server(std::string_view line, Emit& out) {
   AuditRecord rec = record("s2c", line);
-  Incoming in = read_message(line, rec);
-  if (!in.info) {
-    // MCP stdio: "The server MUST NOT write anything to its stdout that is not a valid MCP
-    // message." Such a line is the server's bug; it is dropped, not forwarded unsigned.
-    warn(in.parse_failed ? "the server wrote a line that is not JSON to stdout (" + std::to_string(line.size()) +
-                               " bytes, " + rec.reason + "); dropped"
-                         : "the server wrote a malformed JSON-RPC message (" + in.error + "); dropped");
-    return;
-  }
+  // MCP stdio: "The server MUST NOT write anything to its stdout that is not a valid MCP
+  // message." Such a line is the server's bug; it is dropped, not forwarded unsigned.
+  Incoming in = read_server_message(line, rec, "the server");
+  if (!in.info) return;
   Value msg = std::move(in.msg);
   auto& info = in.info;
   fill(rec, *info, msg);

@@ -65,6 +65,8 @@ try {
   // Non-JSON on the server's stdout.
   const g = await call(s, 'garbage');
   check(g.ok?.content[0].text === 'after garbage', 'a non-JSON line from the server is dropped; the answer after it arrives');
+  // wrap's stderr is a separate pipe from the answer: give it a moment to arrive.
+  for (let i = 0; i < 100 && !/not JSON/.test(s.stderr); i++) await new Promise((r) => setTimeout(r, 50));
   check(/not JSON/.test(s.stderr), 'stderr says the server wrote a non-JSON line');
   check(e.audit('wrap').some((x) => x.dir === 's2c' && x.decision === 'drop' && x.reason === 'malformed-json'),
     'audit records the dropped line');

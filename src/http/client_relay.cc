@@ -54,12 +54,8 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
     struct stat so {};
     out_regular_ = ::fstat(out_, &so) == 0 && S_ISREG(so.st_mode);
     if (!out_regular_) out_desc_.emplace(ioc_, ::dup(out_));
-    Client::Events ev;
-    ev.on_message = [this](std::string m) { on_message(std::move(m)); };
-    ev.on_failure = [this](const json::Value& id, const std::string& why) { on_failure(id, why); };
-    ev.on_gone = [this](const std::string& why) { on_gone(why); };
     cfg_.log_name = o_.name;
-    client_ = Client::create(ioc_.get_executor(), cfg_, std::move(ev));
+    open_client();
     sig_.async_wait([this](const error_code& ec, int s) {
       if (ec) return;
       gateway::warn(o_.name, std::string("received ") + ::strsignal(s) + "; closing the session");
@@ -75,6 +71,87 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
   }
 
  private:
+  void open_client() {
+    Client::Events ev;
+    ev.on_message = [this](std::string m) { on_message(std::move(m)); };
+    ev.on_failure = [this](const json::Value& id, const std::string& why) { on_failure(id, why); };
+    ev.on_gone = [this](const std::string& why) { on_gone(why); };
+    client_ = Client::create(ioc_.get_executor(), cfg_, std::move(ev));
+  }
+
+  // The client's initialize request and initialized notification, kept as received so that a
+  // new session can be opened with them (reopen()).
+  void remember(std::string_view line) {
+    if (line.find("initialize") == std::string_view::npos) return;
+    auto v = json::parse(line);
+    if (!v || !v->is_object() || !v->contains("method") || !(*v)["method"].is_string()) return;
+    const auto& m = (*v)["method"].get_ref<const std::string&>();
+    if (m == "initialize" && v->contains("id")) init_line_ = std::string(line);
+    else if (m == "notifications/initialized") initialized_line_ = std::string(line);
+  }
+
+  // MCP 2025-11-25 basic/transports "Session Management": a client that gets 404 for its session
+  // MUST start a new session with a new InitializeRequest. The MCP client on our stdin knows
+  // nothing of HTTP sessions, so the relay does it: the requests in flight are answered with an
+  // error (as when a stdio server exits), the client's own initialize is replayed under a fresh
+  // id and signed afresh, its InitializeResult is consumed here, the initialized notification
+  // follows, and the client's next requests go to the new session. At most kMaxReopens times in
+  // a row without a successful initialize, so a server that keeps refusing ends the relay.
+  bool reopen() {
+    if (init_line_.empty() || ending_ || reopens_ >= kMaxReopens) return false;
+    auto v = json::parse(init_line_);
+    if (!v) return false;
+    ++reopens_;
+    reinit_id_ = "pqmcp-reinitialize-" + std::to_string(++reinit_seq_);
+    (*v)["id"] = reinit_id_;
+    reopening_ = true;  // lines from the client wait in to_server_ meanwhile (pump)
+    // Posted: the old client is inside its own on_gone callback now.
+    asio::post(ioc_, [this, init = gateway::dump(*v)] {
+      guarded([&] { f_.server_gone(emit_); });
+      client_->detach();
+      open_client();
+      gateway::warn(o_.name, "the server ended the session (HTTP 404); opening a new one");
+      // initialize, then initialized, ahead of anything the client sent meanwhile: the HTTP
+      // client holds every other message until the initialize is answered, then keeps order.
+      OutQueue first;
+      gateway::Emit e(to_client_, first);
+      guarded([&] { f_.from_client(init, e); });
+      if (!initialized_line_.empty()) guarded([&] { f_.from_client(initialized_line_, e); });
+      for (auto& line : first.take()) {
+        if (!line.empty() && line.back() == '\n') line.pop_back();
+        if (!line.empty()) client_->send(std::move(line));
+      }
+      reopening_ = false;
+      pump();
+    });
+    return true;
+  }
+
+  // The answer to a replayed initialize: consumed (the client already has one). Returns false
+  // for every other message.
+  bool consume_reinit(const std::string& m) {
+    if (reinit_id_.empty() || m.find(reinit_id_) == std::string::npos) return false;
+    auto v = json::parse(m);
+    if (!v || !v->is_object() || !v->contains("id") || !(*v)["id"].is_string() ||
+        (*v)["id"].get_ref<const std::string&>() != reinit_id_)
+      return false;
+    OutQueue scratch_client;
+    gateway::Emit scratch(scratch_client, to_server_);
+    guarded([&] { f_.from_server(m, scratch); });  // verified like every answer
+    reinit_id_.clear();
+    const bool ok = v->contains("result") && scratch_client.size() > 0 && scratch_client.take().front().find("\"result\"") != std::string::npos;
+    if (!ok) {
+      gateway::warn(o_.name, "the new session could not be initialised; ending");
+      end("session-ended", false);
+      res_.exit_code = 1;
+      return true;
+    }
+    reopens_ = 0;
+    ++res_.sessions_reopened;
+    pump();
+    return true;
+  }
+
   void guarded(const std::function<void()>& fn) {
     try {
       fn();
@@ -117,8 +194,10 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
       from_client_.finish(frames);
       in_eof_ = true;
     }
-    for (auto& fr : frames)
+    for (auto& fr : frames) {
+      if (!fr.overlong && (init_line_.empty() || initialized_line_.empty())) remember(fr.line);
       guarded([&] { fr.overlong ? f_.client_overlong(*fr.overlong, emit_) : f_.from_client(fr.line, emit_); });
+    }
     pump();
     if (in_eof_)
       end("client-eof", true);
@@ -127,6 +206,7 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
   }
 
   void on_message(std::string m) {
+    if (consume_reinit(m)) return;
     guarded([&] {
       if (m.size() > o_.max_line) {
         gateway::Overlong ov;
@@ -151,6 +231,7 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
   }
 
   void on_gone(const std::string& why) {
+    if (why.find("(HTTP 404)") != std::string::npos && reopen()) return;
     if (why != "closed") {
       gateway::warn(o_.name, why);
       guarded([&] { f_.server_gone(emit_); });
@@ -165,10 +246,11 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
   // onto stdout (as far as it accepts; the rest waits for writability).
   void pump() {
     // OutQueue::take hands over whole lines (each ending in '\n'), in order.
-    for (auto& line : to_server_.take()) {
-      if (!line.empty() && line.back() == '\n') line.pop_back();
-      if (!gone_ && !line.empty()) client_->send(std::move(line));
-    }
+    if (!reopening_)
+      for (auto& line : to_server_.take()) {
+        if (!line.empty() && line.back() == '\n') line.pop_back();
+        if (!gone_ && !line.empty()) client_->send(std::move(line));
+      }
     flush_client();
     if (!ending_) read_client();
   }
@@ -239,6 +321,10 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
   bool in_regular_ = false, out_regular_ = false;
   bool reading_ = false, writing_ = false, in_eof_ = false, ending_ = false, gone_ = false, write_failed_ = false;
   std::chrono::steady_clock::time_point drain_deadline_{};
+  static constexpr int kMaxReopens = 3;
+  std::string init_line_, initialized_line_, reinit_id_;
+  int reopens_ = 0, reinit_seq_ = 0;
+  bool reopening_ = false;
   HttpRelayResult res_;
 };
 

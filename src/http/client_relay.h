@@ -23,7 +23,8 @@ struct HttpRelayOptions {
 struct HttpRelayResult {
   int exit_code = 0;     // 0 after a normal end (client EOF), 1 when the server side ended it
   std::string ended_by;  // "client-eof", "session-ended", "signal", "client-write-error"
-  ClientStats stats;
+  ClientStats stats;       // of the last session
+  int sessions_reopened = 0;  // new sessions opened after the server answered 404
 };
 
 // Runs the session until the client leaves or the server ends it. client_in/client_out are

@@ -39,8 +39,8 @@ function noMeta(v) {
 }
 
 // Starts `pqmcp serve` on an ephemeral loopback port; resolves with its URL and fingerprint.
-function startServe(extra = [], upstream = ['--upstream', '--', process.execPath, everything, 'stdio']) {
-  const argv = ['serve', '--listen', '127.0.0.1:0', '--identity', 'server', ...trust, '--audit', e.auditWrap,
+function startServe(extra = [], upstream = ['--upstream', '--', process.execPath, everything, 'stdio'], listen = '127.0.0.1:0') {
+  const argv = ['serve', '--listen', listen, '--identity', 'server', ...trust, '--audit', e.auditWrap,
     '--shutdown-timeout', '1000', ...extra, ...upstream];
   const p = spawn(pqmcp, argv, { env: e.env, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(p);
@@ -148,8 +148,9 @@ async function session(argv) {
   return { r, stderr };
 }
 
-// One SDK session that calls echo three times; returns each call's outcome and connect's stderr.
-async function threeCalls(argv) {
+// One SDK session that calls echo three times (running between() after the first); returns each
+// call's outcome and connect's stderr.
+async function threeCalls(argv, between = null) {
   const transport = new StdioClientTransport({ command: argv[0], args: argv.slice(1), env: e.env, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (d) => { stderr += d; });
@@ -158,6 +159,7 @@ async function threeCalls(argv) {
   try {
     await timeout(client.connect(transport), 20000, 'initialize');
     for (const msg of ['first', 'second', 'third']) {
+      if (msg === 'second' && between) await between();
       try {
         results.push({ ok: await timeout(client.callTool({ name: 'echo', arguments: { message: msg } }), 10000, 'call') });
       } catch (err) {
@@ -256,6 +258,22 @@ try {
       `${mode}: the client gets ${code} naming ${reason}`, f ? `${f.code} ${f.message}` : `no error; ${out.stderr.slice(-300)}`);
     check(out.results[2]?.ok?.content?.[0]?.text === 'Echo: third', `${mode}: the session goes on`);
   }
+
+  // 4b. The server forgets the session (restarted on the same port: the next request gets 404):
+  //     connect opens a new one by itself (replaying the client's initialize, signed afresh) and
+  //     the client's session goes on.
+  const rport = await freePort();
+  const first = await startServe(['--no-tls'], undefined, `127.0.0.1:${rport}`);
+  const re = await threeCalls(connectArgv(first.url), async () => {
+    first.proc.kill('SIGTERM');
+    await new Promise((r) => first.proc.on('exit', r));
+    await startServe(['--no-tls'], undefined, `127.0.0.1:${rport}`);
+  });
+  check(re.results[0]?.ok?.content?.[0]?.text === 'Echo: first', 'before the idle timeout: the call succeeds');
+  check(/opening a new one/.test(re.stderr), 'connect reopens the session after the 404', re.stderr.slice(-400));
+  check(re.results[2]?.ok?.content?.[0]?.text === 'Echo: third', 'after the 404: calls succeed in the new session',
+    JSON.stringify(re.results.map((x) => x.err ? String(x.err.message) : x.ok?.content?.[0]?.text)) + re.stderr.slice(-400));
+  check(!/session-ended/.test(re.stderr) && !/could not be initialised/.test(re.stderr), 'connect did not give up');
 
   // 5. Observe mode against mcp-proxy (plain HTTP, unsigned answers passed with a warning).
   const proxyBin = require.resolve('mcp-proxy/dist/bin/mcp-proxy.mjs');

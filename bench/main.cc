@@ -66,6 +66,10 @@ void summary(FILE* out, const Recorder& r) {
   ratio(out, r, "ML-DSA-65 verify / ECDSA P-256 verify", {"mldsa65/verify"}, {"ecdsa-p256/verify"});
   ratio(out, r, "composite ML-DSA-65+Ed25519 sign / Ed25519 sign", {"composite-mldsa65-ed25519/sign"},
         {"ed25519/sign"});
+  ratio(out, r, "ML-DSA-65 sign, prepared key / encoded key", {"mldsa65/sign-prepared"}, {"mldsa65/sign"});
+  ratio(out, r, "ML-DSA-65 verify, prepared key / encoded key", {"mldsa65/verify-prepared"}, {"mldsa65/verify"});
+  ratio(out, r, "composite verify, prepared key / encoded key", {"composite-mldsa65-ed25519/verify-prepared"},
+        {"composite-mldsa65-ed25519/verify"});
   bool cctv = false;
   pqmcp::bench::cctv_messages(mldsa::ParamSet::kMlDsa65, &cctv);
   std::fprintf(out, "  (ML-DSA sign messages: %s)\n",

@@ -90,10 +90,41 @@ void dsa_verify(benchmark::State& st, mldsa::ParamSet p) {
   for (auto _ : st) check(mldsa::verify(p, pk, msg, {}, sig));
 }
 
+// The same operations on keys prepared once (decoded, Â expanded, t1·2^d and tr computed), as
+// libpqhsm and the gateway's verifier hold them.
+void dsa_sign_prepared(benchmark::State& st, mldsa::ParamSet p) {
+  const mldsa::Seed zero;
+  std::vector<std::uint8_t> pk, sig;
+  SecureBuffer sk;
+  check(mldsa::keygen_from_seed(p, zero, pk, sk));
+  mldsa::PreparedPrivateKey key;
+  check(mldsa::PreparedPrivateKey::load(p, sk, key));
+  const Messages& msgs = cctv_messages(p, nullptr);
+  std::size_t i = 0;
+  for (auto _ : st) {
+    check(mldsa::sign(key, msgs[i], {}, sig, mldsa::Randomness::kDeterministic));
+    i = (i + 1) % msgs.size();
+  }
+}
+
+void dsa_verify_prepared(benchmark::State& st, mldsa::ParamSet p) {
+  const mldsa::Seed zero;
+  std::vector<std::uint8_t> pk, sig;
+  SecureBuffer sk;
+  check(mldsa::keygen_from_seed(p, zero, pk, sk));
+  const auto& msg = cctv_messages(p, nullptr)[0];
+  check(mldsa::sign(p, sk, msg, {}, sig, mldsa::Randomness::kDeterministic));
+  mldsa::PreparedPublicKey key;
+  check(mldsa::PreparedPublicKey::load(p, pk, key));
+  for (auto _ : st) check(mldsa::verify(key, msg, {}, sig));
+}
+
 #define PQMCP_DSA(tag, p)                                                   \
   BENCHMARK_CAPTURE(dsa_keygen, tag, p)->Name(#tag "/keygen");             \
   BENCHMARK_CAPTURE(dsa_sign, tag, p)->Name(#tag "/sign");                 \
-  BENCHMARK_CAPTURE(dsa_verify, tag, p)->Name(#tag "/verify")
+  BENCHMARK_CAPTURE(dsa_verify, tag, p)->Name(#tag "/verify");             \
+  BENCHMARK_CAPTURE(dsa_sign_prepared, tag, p)->Name(#tag "/sign-prepared"); \
+  BENCHMARK_CAPTURE(dsa_verify_prepared, tag, p)->Name(#tag "/verify-prepared")
 PQMCP_DSA(mldsa44, mldsa::ParamSet::kMlDsa44);
 PQMCP_DSA(mldsa65, mldsa::ParamSet::kMlDsa65);
 PQMCP_DSA(mldsa87, mldsa::ParamSet::kMlDsa87);
@@ -121,8 +152,35 @@ void composite_verify(benchmark::State& st) {
   check(composite::sign(a, sk, msg, {}, sig));
   for (auto _ : st) check(composite::verify(a, pk, msg, {}, sig));
 }
+void composite_verify_prepared(benchmark::State& st) {
+  const auto a = composite::Algorithm::kMlDsa65Ed25519;
+  std::vector<std::uint8_t> pk, sig;
+  SecureBuffer sk;
+  check(composite::keygen(a, pk, sk));
+  const auto& msg = cctv_messages(mldsa::ParamSet::kMlDsa65, nullptr)[0];
+  check(composite::sign(a, sk, msg, {}, sig));
+  composite::VerifyingKey key;
+  check(composite::VerifyingKey::load(a, pk, key));
+  for (auto _ : st) check(key.verify(msg, {}, sig));
+}
+// composite/sign uses a SigningKey loaded once; sign-oneshot loads the key from its encoding
+// for every signature (what a caller without a prepared key pays).
+void composite_sign_oneshot(benchmark::State& st) {
+  const auto a = composite::Algorithm::kMlDsa65Ed25519;
+  std::vector<std::uint8_t> pk, sig;
+  SecureBuffer sk;
+  check(composite::keygen(a, pk, sk));
+  const Messages& msgs = cctv_messages(mldsa::ParamSet::kMlDsa65, nullptr);
+  std::size_t i = 0;
+  for (auto _ : st) {
+    check(composite::sign(a, sk, msgs[i], {}, sig));
+    i = (i + 1) % msgs.size();
+  }
+}
 BENCHMARK(composite_sign)->Name("composite-mldsa65-ed25519/sign");
 BENCHMARK(composite_verify)->Name("composite-mldsa65-ed25519/verify");
+BENCHMARK(composite_verify_prepared)->Name("composite-mldsa65-ed25519/verify-prepared");
+BENCHMARK(composite_sign_oneshot)->Name("composite-mldsa65-ed25519/sign-oneshot");
 
 void classical_sign(benchmark::State& st, ClassicalSigner::Kind k) {
   ClassicalSigner s(k);

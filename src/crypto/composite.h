@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/eddsa.h"
 #include "crypto/mldsa.h"
 #include "crypto/secure.h"
 #include "crypto/status.h"
@@ -53,12 +54,22 @@ Status keygen(Algorithm a, std::vector<std::uint8_t>& pk, SecureBuffer& sk) noex
 Status public_from_private(Algorithm a, std::span<const std::uint8_t> sk,
                            std::vector<std::uint8_t>& pk) noexcept;
 
-// A private key with its ML-DSA half expanded once, for signing many messages.
+// A composite private key prepared once for signing many messages: the ML-DSA half regenerated
+// from ξ (KeyGen_internal, as the draft stores the seed) and prepared (decoded, Â expanded;
+// mldsa::PreparedPrivateKey), the EdDSA half imported into OpenSSL once. Both live in memory
+// that is cleared when the key is destroyed (the ML-DSA half by pqmcp, the EdDSA half by
+// OpenSSL). Move-only.
+//
+// Thread safety: sign() is const and modifies nothing shared: each call allocates its own
+// ML-DSA workspace and its own EVP_MD_CTX, and OpenSSL 3 allows one unmodified EVP_PKEY to be
+// used by several threads at once (openssl-threads(7)). So one SigningKey may sign from
+// several threads concurrently; load() and assignment must not race with sign().
 class SigningKey {
  public:
   SigningKey() = default;
   static Status load(Algorithm a, std::span<const std::uint8_t> sk, SigningKey& out) noexcept;
 
+  bool empty() const noexcept { return mldsa_.empty(); }
   Algorithm algorithm() const noexcept { return alg_; }
   const std::vector<std::uint8_t>& public_key() const noexcept { return pk_; }
 
@@ -69,8 +80,32 @@ class SigningKey {
 
  private:
   Algorithm alg_ = Algorithm::kMlDsa65Ed25519;
-  SecureBuffer mldsa_sk_;  // expanded ML-DSA private key
-  SecureBuffer trad_sk_;   // raw EdDSA private key
+  mldsa::PreparedPrivateKey mldsa_;
+  eddsa::SigningKey trad_;
+  std::vector<std::uint8_t> pk_;
+};
+
+// A composite public key prepared once for verifying many signatures: the ML-DSA half as an
+// mldsa::PreparedPublicKey (Â, t1·2^d, tr), the EdDSA half imported into OpenSSL once.
+// Move-only; verify() is const and safe from several threads at once (as for SigningKey).
+class VerifyingKey {
+ public:
+  VerifyingKey() = default;
+  // kBadLength for a wrong size, kBadEncoding if the EdDSA half is no curve point.
+  static Status load(Algorithm a, std::span<const std::uint8_t> pk, VerifyingKey& out) noexcept;
+
+  bool empty() const noexcept { return mldsa_.empty(); }
+  Algorithm algorithm() const noexcept { return alg_; }
+  const std::vector<std::uint8_t>& public_key() const noexcept { return pk_; }
+
+  // Composite Verify: both component signatures must verify. Context at most 255 bytes.
+  Status verify(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> ctx,
+                std::span<const std::uint8_t> sig) const noexcept;
+
+ private:
+  Algorithm alg_ = Algorithm::kMlDsa65Ed25519;
+  mldsa::PreparedPublicKey mldsa_;
+  eddsa::VerifyingKey trad_;
   std::vector<std::uint8_t> pk_;
 };
 
@@ -79,7 +114,7 @@ Status sign(Algorithm a, std::span<const std::uint8_t> sk, std::span<const std::
             std::span<const std::uint8_t> ctx, std::vector<std::uint8_t>& sig,
             mldsa::Randomness r = mldsa::Randomness::kHedged) noexcept;
 
-// Composite Verify: both component signatures must verify. Context at most 255 bytes.
+// One-shot verify (prepares the key each call; use VerifyingKey for repeated verification).
 Status verify(Algorithm a, std::span<const std::uint8_t> pk, std::span<const std::uint8_t> msg,
               std::span<const std::uint8_t> ctx, std::span<const std::uint8_t> sig) noexcept;
 

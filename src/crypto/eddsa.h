@@ -3,11 +3,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "crypto/secure.h"
 #include "crypto/status.h"
+
+struct evp_pkey_st;  // OpenSSL's EVP_PKEY, kept out of this header
 
 namespace pqmcp::crypto::eddsa {
 
@@ -19,6 +22,46 @@ struct Sizes {
 constexpr Sizes sizes(Curve c) noexcept {
   return c == Curve::kEd25519 ? Sizes{32, 32, 64} : Sizes{57, 57, 114};
 }
+
+// A raw key imported into OpenSSL once (EVP_PKEY_new_raw_private_key / _public_key), for
+// signing or verifying many messages without importing the key and fetching its algorithm
+// each time. The free functions below import a key and use it once.
+//
+// Thread safety: the EVP_PKEY is never modified after load. OpenSSL 3 allows a key that is
+// no longer modified to be used by several threads at once (openssl-threads(7)); every
+// sign/verify call here creates its own EVP_MD_CTX, so concurrent calls on one key are safe.
+struct PkeyFree {
+  void operator()(::evp_pkey_st* p) const noexcept;
+};
+using PkeyHandle = std::unique_ptr<::evp_pkey_st, PkeyFree>;
+
+class SigningKey {
+ public:
+  // kBadLength for a wrong size, kBadKey if OpenSSL refuses the key. OpenSSL holds the private
+  // key in its own memory, which it clears when the key is freed.
+  static Status load(Curve c, std::span<const std::uint8_t> sk, SigningKey& out) noexcept;
+  bool empty() const noexcept { return key_ == nullptr; }
+  Curve curve() const noexcept { return c_; }
+  Status public_key(std::vector<std::uint8_t>& pk) const noexcept;
+  Status sign(std::span<const std::uint8_t> msg, std::vector<std::uint8_t>& sig) const noexcept;
+
+ private:
+  Curve c_ = Curve::kEd25519;
+  PkeyHandle key_;
+};
+
+class VerifyingKey {
+ public:
+  // kBadLength for a wrong size, kBadEncoding if the bytes are no point of the curve.
+  static Status load(Curve c, std::span<const std::uint8_t> pk, VerifyingKey& out) noexcept;
+  bool empty() const noexcept { return key_ == nullptr; }
+  Curve curve() const noexcept { return c_; }
+  Status verify(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> sig) const noexcept;
+
+ private:
+  Curve c_ = Curve::kEd25519;
+  PkeyHandle key_;
+};
 
 Status keygen(Curve c, std::vector<std::uint8_t>& pk, SecureBuffer& sk) noexcept;
 Status public_from_private(Curve c, std::span<const std::uint8_t> sk,

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -16,6 +17,11 @@
 #include "crypto/status.h"
 
 namespace pqmcp::crypto::mldsa {
+
+namespace internal {
+struct PreparedSign;
+struct PreparedVerify;
+}  // namespace internal
 
 enum class ParamSet : std::uint8_t { kMlDsa44, kMlDsa65, kMlDsa87 };
 
@@ -60,6 +66,63 @@ Status keygen_from_seed(ParamSet p, std::span<const std::uint8_t, kSeedBytes> xi
 Status keygen(ParamSet p, std::vector<std::uint8_t>& pk, SecureBuffer& sk,
               Seed* seed_out = nullptr) noexcept;
 
+// A private key decoded once (skDecode, FIPS 204 Algorithm 25) with its matrix Â = ExpandA(ρ)
+// (Algorithm 32) expanded once, for signing many messages: each signature then costs only the
+// rejection loop of Algorithm 7. Signatures are byte-identical to those of the functions that
+// take the encoded key (which prepare a key and use it). Held in memory that is wiped when the
+// key is destroyed or replaced. Move-only. Signing does not modify the key, so one prepared key
+// may sign from several threads at the same time.
+class PreparedPrivateKey {
+ public:
+  PreparedPrivateKey() noexcept;
+  ~PreparedPrivateKey();
+  PreparedPrivateKey(PreparedPrivateKey&&) noexcept;
+  PreparedPrivateKey& operator=(PreparedPrivateKey&&) noexcept;
+  PreparedPrivateKey(const PreparedPrivateKey&) = delete;
+  PreparedPrivateKey& operator=(const PreparedPrivateKey&) = delete;
+
+  // Decodes an expanded private key (kBadLength for a wrong size, kBadKey for an s1/s2
+  // coefficient outside [-η, η], kInternal if memory runs out). On error `out` is empty.
+  static Status load(ParamSet p, std::span<const std::uint8_t> sk, PreparedPrivateKey& out) noexcept;
+
+  bool empty() const noexcept { return impl_ == nullptr; }
+  ParamSet param_set() const noexcept { return p_; }
+  // tr = H(pk, 64) as stored in the key (public).
+  std::span<const std::uint8_t, 64> tr() const noexcept;
+  const internal::PreparedSign* impl() const noexcept { return impl_.get(); }
+
+ private:
+  ParamSet p_ = ParamSet::kMlDsa65;
+  std::unique_ptr<internal::PreparedSign> impl_;
+};
+
+// A public key with Â, t1·2^d and tr = H(pk, 64) computed once (FIPS 204 Algorithm 8 lines
+// 1, 5, 6 and 9's constant part), for verifying many signatures. Move-only; read-only once
+// loaded, so one prepared key may verify from several threads at the same time.
+class PreparedPublicKey {
+ public:
+  PreparedPublicKey() noexcept;
+  ~PreparedPublicKey();
+  PreparedPublicKey(PreparedPublicKey&&) noexcept;
+  PreparedPublicKey& operator=(PreparedPublicKey&&) noexcept;
+  PreparedPublicKey(const PreparedPublicKey&) = delete;
+  PreparedPublicKey& operator=(const PreparedPublicKey&) = delete;
+
+  // kBadLength for a wrong size, kInternal if memory runs out (every pk of the right length
+  // decodes: pkDecode has no invalid input). On error `out` is empty.
+  static Status load(ParamSet p, std::span<const std::uint8_t> pk, PreparedPublicKey& out) noexcept;
+
+  bool empty() const noexcept { return impl_ == nullptr; }
+  ParamSet param_set() const noexcept { return p_; }
+  const std::vector<std::uint8_t>& public_key() const noexcept { return pk_; }
+  const internal::PreparedVerify* impl() const noexcept { return impl_.get(); }
+
+ private:
+  ParamSet p_ = ParamSet::kMlDsa65;
+  std::vector<std::uint8_t> pk_;
+  std::unique_ptr<internal::PreparedVerify> impl_;
+};
+
 // FIPS 204 Algorithm 2 (ML-DSA.Sign), pure, with a context of at most 255 bytes.
 Status sign(ParamSet p, std::span<const std::uint8_t> sk, std::span<const std::uint8_t> msg,
             std::span<const std::uint8_t> ctx, std::vector<std::uint8_t>& sig,
@@ -98,6 +161,28 @@ Status verify_mu(ParamSet p, std::span<const std::uint8_t> pk,
 // FIPS 204 Algorithm 8 (ML-DSA.Verify_internal) on a formatted message M'.
 Status verify_internal(ParamSet p, std::span<const std::uint8_t> pk,
                        std::span<const std::uint8_t> mprime,
+                       std::span<const std::uint8_t> sig) noexcept;
+
+// The same operations on prepared keys (kBadKey for an empty one).
+Status sign(const PreparedPrivateKey& sk, std::span<const std::uint8_t> msg,
+            std::span<const std::uint8_t> ctx, std::vector<std::uint8_t>& sig,
+            Randomness r = Randomness::kHedged) noexcept;
+Status sign_prehash(const PreparedPrivateKey& sk, std::span<const std::uint8_t> msg,
+                    std::span<const std::uint8_t> ctx, PreHash ph, std::vector<std::uint8_t>& sig,
+                    Randomness r = Randomness::kHedged) noexcept;
+Status sign_mu(const PreparedPrivateKey& sk, std::span<const std::uint8_t, kMuBytes> mu,
+               std::vector<std::uint8_t>& sig, Randomness r = Randomness::kHedged) noexcept;
+Status sign_internal(const PreparedPrivateKey& sk, std::span<const std::uint8_t> mprime,
+                     std::span<const std::uint8_t, kRndBytes> rnd,
+                     std::vector<std::uint8_t>& sig) noexcept;
+Status verify(const PreparedPublicKey& pk, std::span<const std::uint8_t> msg,
+              std::span<const std::uint8_t> ctx, std::span<const std::uint8_t> sig) noexcept;
+Status verify_prehash(const PreparedPublicKey& pk, std::span<const std::uint8_t> msg,
+                      std::span<const std::uint8_t> ctx, PreHash ph,
+                      std::span<const std::uint8_t> sig) noexcept;
+Status verify_mu(const PreparedPublicKey& pk, std::span<const std::uint8_t, kMuBytes> mu,
+                 std::span<const std::uint8_t> sig) noexcept;
+Status verify_internal(const PreparedPublicKey& pk, std::span<const std::uint8_t> mprime,
                        std::span<const std::uint8_t> sig) noexcept;
 
 // μ = H(H(pk, 64) ‖ M', 64) with M' = 0 ‖ |ctx| ‖ ctx ‖ msg (FIPS 204 Algorithm 2 + 7 line 6).

@@ -66,6 +66,25 @@ void run(ParamSet ps) {
   PQMCP_CT_SECRET(rnd, sizeof rnd);
   check(is_ok(sign_internal(ps, sk, msg, rnd, sig)), "sign_internal", ps);
   check(is_ok(verify_internal(ps, pk, msg, sig)), "verify_internal", ps);
+  // A prepared key (decoded once, Â expanded once) signing several messages: every entry
+  // point on it, hedged and deterministic.
+  {
+    PreparedPrivateKey prepared;
+    check(is_ok(PreparedPrivateKey::load(ps, sk, prepared)), "prepared load", ps);
+    PreparedPublicKey prepared_pk;
+    check(is_ok(PreparedPublicKey::load(ps, pk, prepared_pk)), "prepared public load", ps);
+    for (int i = 0; i < 2; ++i) {
+      check(is_ok(sign(prepared, msg, ctx, sig, Randomness::kHedged)), "prepared sign hedged", ps);
+      check(is_ok(verify(prepared_pk, msg, ctx, sig)), "prepared verify hedged", ps);
+      check(is_ok(sign(prepared, msg, ctx, sig, Randomness::kDeterministic)), "prepared sign deterministic", ps);
+      check(is_ok(verify(ps, pk, msg, ctx, sig)), "prepared verify deterministic", ps);
+    }
+    check(is_ok(sign_prehash(prepared, msg, ctx, PreHash::kSha256, sig)), "prepared sign_prehash", ps);
+    check(is_ok(sign_mu(prepared, mu, sig)), "prepared sign_mu", ps);
+    check(is_ok(verify_mu(prepared_pk, mu, sig)), "prepared verify_mu", ps);
+    check(is_ok(sign_internal(prepared, msg, rnd, sig)), "prepared sign_internal", ps);
+    check(is_ok(verify_internal(prepared_pk, msg, sig)), "prepared verify_internal", ps);
+  }
   // Importing an expanded key (range checks and the t0/tr consistency check).
   std::vector<std::uint8_t> pk3;
   check(is_ok(public_from_private(ps, sk, pk3)), "public_from_private", ps);

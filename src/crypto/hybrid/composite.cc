@@ -97,17 +97,22 @@ Status SigningKey::load(Algorithm a, std::span<const std::uint8_t> sk, SigningKe
   if (sk.size() != p.info.private_key) return Status::kBadLength;
   // The ML-DSA half is stored as its seed; the draft regenerates the key with KeyGen_internal.
   std::vector<std::uint8_t> mldsa_pk, trad_pk;
+  SecureBuffer mldsa_sk;
   SigningKey k;
   k.alg_ = a;
-  if (Status s = mldsa::keygen_from_seed(p.info.mldsa, sk.first<mldsa::kSeedBytes>(), mldsa_pk,
-                                         k.mldsa_sk_);
+  if (Status s = mldsa::keygen_from_seed(p.info.mldsa, sk.first<mldsa::kSeedBytes>(), mldsa_pk, mldsa_sk);
       s != Status::kOk)
     return s;
-  k.trad_sk_ = SecureBuffer(sk.subspan(mldsa::kSeedBytes));
-  if (Status s = eddsa::public_from_private(p.curve, k.trad_sk_, trad_pk); s != Status::kOk)
+  if (Status s = mldsa::PreparedPrivateKey::load(p.info.mldsa, mldsa_sk, k.mldsa_); s != Status::kOk) return s;
+  if (Status s = eddsa::SigningKey::load(p.curve, sk.subspan(mldsa::kSeedBytes), k.trad_); s != Status::kOk)
     return s;
-  k.pk_ = std::move(mldsa_pk);
-  k.pk_.insert(k.pk_.end(), trad_pk.begin(), trad_pk.end());
+  if (Status s = k.trad_.public_key(trad_pk); s != Status::kOk) return s;
+  try {
+    k.pk_ = std::move(mldsa_pk);
+    k.pk_.insert(k.pk_.end(), trad_pk.begin(), trad_pk.end());
+  } catch (...) {
+    return Status::kInternal;
+  }
   out = std::move(k);
   return Status::kOk;
 }
@@ -115,19 +120,57 @@ Status SigningKey::load(Algorithm a, std::span<const std::uint8_t> sk, SigningKe
 Status SigningKey::sign(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> ctx,
                         std::vector<std::uint8_t>& sig, mldsa::Randomness r) const noexcept {
   sig.clear();
-  if (mldsa_sk_.empty()) return Status::kBadKey;
+  if (mldsa_.empty() || trad_.empty()) return Status::kBadKey;
   const Params& p = params(alg_);
   std::vector<std::uint8_t> mprime, mldsa_sig, trad_sig;
   if (Status s = message_representative(alg_, msg, ctx, mprime); s != Status::kOk) return s;
   // ML-DSA signs M' with its own FIPS 204 context set to the Label (domain separation between
   // composite and stand-alone use of the component key).
-  if (Status s = mldsa::sign(p.info.mldsa, mldsa_sk_, mprime, bytes(p.info.label), mldsa_sig, r);
-      s != Status::kOk)
-    return s;
-  if (Status s = eddsa::sign(p.curve, trad_sk_, mprime, trad_sig); s != Status::kOk) return s;
-  sig = std::move(mldsa_sig);
-  sig.insert(sig.end(), trad_sig.begin(), trad_sig.end());
+  if (Status s = mldsa::sign(mldsa_, mprime, bytes(p.info.label), mldsa_sig, r); s != Status::kOk) return s;
+  if (Status s = trad_.sign(mprime, trad_sig); s != Status::kOk) return s;
+  try {
+    sig = std::move(mldsa_sig);
+    sig.insert(sig.end(), trad_sig.begin(), trad_sig.end());
+  } catch (...) {
+    sig.clear();
+    return Status::kInternal;
+  }
   return Status::kOk;
+}
+
+Status VerifyingKey::load(Algorithm a, std::span<const std::uint8_t> pk, VerifyingKey& out) noexcept {
+  out = VerifyingKey();
+  const Params& p = params(a);
+  if (pk.size() != p.info.public_key) return Status::kBadLength;
+  const std::size_t mldsa_pk_len = p.info.public_key - p.info.trad_public_key;
+  VerifyingKey k;
+  k.alg_ = a;
+  if (Status s = mldsa::PreparedPublicKey::load(p.info.mldsa, pk.first(mldsa_pk_len), k.mldsa_); s != Status::kOk)
+    return s;
+  if (Status s = eddsa::VerifyingKey::load(p.curve, pk.subspan(mldsa_pk_len), k.trad_); s != Status::kOk)
+    return s;
+  try {
+    k.pk_.assign(pk.begin(), pk.end());
+  } catch (...) {
+    return Status::kInternal;
+  }
+  out = std::move(k);
+  return Status::kOk;
+}
+
+Status VerifyingKey::verify(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> ctx,
+                            std::span<const std::uint8_t> sig) const noexcept {
+  if (mldsa_.empty() || trad_.empty()) return Status::kBadKey;
+  const Params& p = params(alg_);
+  if (sig.size() != p.info.signature) return Status::kBadLength;
+  std::vector<std::uint8_t> mprime;
+  if (Status s = message_representative(alg_, msg, ctx, mprime); s != Status::kOk) return s;
+  const std::size_t mldsa_sig_len = p.info.signature - p.info.trad_signature;
+  const Status m = mldsa::verify(mldsa_, mprime, bytes(p.info.label), sig.first(mldsa_sig_len));
+  const Status t = trad_.verify(mprime, sig.subspan(mldsa_sig_len));
+  // Both components must verify; report the ML-DSA reason first since it is the PQ guarantee.
+  if (m != Status::kOk) return m;
+  return t;
 }
 
 Status public_from_private(Algorithm a, std::span<const std::uint8_t> sk,
@@ -152,17 +195,10 @@ Status verify(Algorithm a, std::span<const std::uint8_t> pk, std::span<const std
               std::span<const std::uint8_t> ctx, std::span<const std::uint8_t> sig) noexcept {
   const Params& p = params(a);
   if (pk.size() != p.info.public_key || sig.size() != p.info.signature) return Status::kBadLength;
-  std::vector<std::uint8_t> mprime;
-  if (Status s = message_representative(a, msg, ctx, mprime); s != Status::kOk) return s;
-  const std::size_t mldsa_pk_len = p.info.public_key - p.info.trad_public_key;
-  const std::size_t mldsa_sig_len = p.info.signature - p.info.trad_signature;
-  const Status m = mldsa::verify(p.info.mldsa, pk.first(mldsa_pk_len), mprime,
-                                 bytes(p.info.label), sig.first(mldsa_sig_len));
-  const Status t = eddsa::verify(p.curve, pk.subspan(mldsa_pk_len), mprime,
-                                 sig.subspan(mldsa_sig_len));
-  // Both components must verify; report the ML-DSA reason first since it is the PQ guarantee.
-  if (m != Status::kOk) return m;
-  return t;
+  if (ctx.size() > 255) return Status::kBadContext;
+  VerifyingKey k;
+  if (Status s = VerifyingKey::load(a, pk, k); s != Status::kOk) return s;
+  return k.verify(msg, ctx, sig);
 }
 
 }  // namespace pqmcp::crypto::composite

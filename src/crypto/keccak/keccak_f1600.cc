@@ -5,19 +5,13 @@
 // No table is indexed by state data, so the permutation is constant-time.
 #include <cstdint>
 
+#include "crypto/keccak/keccak_constants.h"
 #include "crypto/sha3.h"
 
 namespace pqmcp::crypto {
 namespace {
 
-constexpr std::uint64_t kRoundConstants[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
-};
+using keccak_internal::kRoundConstants;
 
 inline std::uint64_t rol(std::uint64_t x, unsigned n) { return (x << n) | (x >> ((64 - n) & 63)); }
 

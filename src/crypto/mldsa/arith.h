@@ -87,6 +87,13 @@ void rej_bounded_poly(Poly& a, std::span<const std::uint8_t, 64> rho_prime, std:
 // One polynomial of ExpandMask (Algorithm 34): BitUnpack(H(ρ''‖IntegerToBytes(nonce, 2))).
 void expand_mask_poly(Poly& y, std::span<const std::uint8_t, 64> rho2, std::uint16_t nonce,
                       const Params& p) noexcept;
+// The whole vectors, with the independent XOF streams hashed four at a time where the four-way
+// Keccak is fast; same output as the per-polynomial functions above.
+// ExpandS (Algorithm 33): s1[r] from nonce r, s2[r] from nonce l + r.
+void expand_s(const Params& p, PolyVecL& s1, PolyVecK& s2, std::span<const std::uint8_t, 64> rho_prime) noexcept;
+// ExpandMask (Algorithm 34): y[r] = expand_mask_poly(ρ'', κ + r) for r < l.
+void expand_mask(const Params& p, PolyVecL& y, std::span<const std::uint8_t, 64> rho2,
+                 std::uint16_t kappa) noexcept;
 // SampleInBall (Algorithm 29) from a public c̃.
 void sample_in_ball(Poly& c, std::span<const std::uint8_t> ctilde, int tau) noexcept;
 

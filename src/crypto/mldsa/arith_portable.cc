@@ -4,9 +4,12 @@
 // use_hint, which only the verifier calls on public values, and poly_mul_challenge, which does
 // so only on the public challenge c.
 #include <array>
+#include <cstdlib>
+#include <cstring>
 
 #include "crypto/ct.h"
 #include "crypto/mldsa/arith.h"
+#include "crypto/mldsa/arith_backends.h"
 #include "crypto/secure.h"
 
 namespace pqmcp::crypto::mldsa::internal {
@@ -134,7 +137,7 @@ static_assert((kQ - 1) / (2 * kGamma2Large) == 16 && (kQ - 1) / (2 * kGamma2Smal
 
 // FIPS 204 Algorithm 41. No reduction between layers: with |input| < q every coefficient stays
 // below 9q < 2^31 (each layer adds at most one |t| < q).
-void ntt(Poly& p) noexcept {
+void portable::ntt(Poly& p) noexcept {
   std::int32_t* a = p.c;
   unsigned k = 0;
   for (unsigned len = 128; len > 0; len >>= 1) {
@@ -152,7 +155,7 @@ void ntt(Poly& p) noexcept {
 // FIPS 204 Algorithm 42. Inputs |a| < q: sums at most double per layer, so after seven layers
 // they are below 128q and the last layer's sums below 256q < 2^31. The last layer multiplies by
 // the scaling f (and its twiddle by f) in the same Montgomery step; outputs satisfy |a| < q.
-void invntt_tomont(Poly& p) noexcept {
+void portable::invntt_tomont(Poly& p) noexcept {
   std::int32_t* a = p.c;
   unsigned k = kN;
   for (unsigned len = 1; len < kN / 2; len <<= 1) {
@@ -172,11 +175,11 @@ void invntt_tomont(Poly& p) noexcept {
   }
 }
 
-void poly_pointwise(Poly& r, const Poly& a, const Poly& b) noexcept {
+void portable::poly_pointwise(Poly& r, const Poly& a, const Poly& b) noexcept {
   for (int i = 0; i < kN; ++i) r.c[i] = mont(static_cast<std::int64_t>(a.c[i]) * b.c[i]);
 }
 
-void poly_pointwise_acc(Poly& r, const Poly& a, const Poly& b) noexcept {
+void portable::poly_pointwise_acc(Poly& r, const Poly& a, const Poly& b) noexcept {
   for (int i = 0; i < kN; ++i) r.c[i] += mont(static_cast<std::int64_t>(a.c[i]) * b.c[i]);
 }
 
@@ -192,15 +195,15 @@ void poly_shiftl(Poly& a) noexcept {
   for (int i = 0; i < kN; ++i) a.c[i] <<= kD;
 }
 
-void poly_reduce(Poly& a) noexcept {
+void portable::poly_reduce(Poly& a) noexcept {
   for (int i = 0; i < kN; ++i) a.c[i] = reduce(a.c[i]);
 }
 
-void poly_caddq(Poly& a) noexcept {
+void portable::poly_caddq(Poly& a) noexcept {
   for (int i = 0; i < kN; ++i) a.c[i] = add_q_if_negative(a.c[i]);
 }
 
-void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept {
+void portable::matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept {
   // Lazy reduction: the row's products are summed in 64 bits and reduced once. Entries of Â are
   // in [0, q) and |v̂| < 9q (an NTT output), so the sum of at most 7 products is below
   // 63q^2 < 2^53, inside montgomery_reduce's range (2^31·q), and the result has |c| < q.
@@ -224,7 +227,7 @@ __attribute__((noinline)) void add_terms(std::int32_t* __restrict r, const std::
 }
 }  // namespace
 
-void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept {
+void portable::poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept {
   // e = (-s ‖ s ‖ -s): the term σ·X^j·s of c·s is, at coefficient i, σ·s[i - j] for i >= j and
   // -σ·s[i - j + 256] for i < j (X^256 = -1), i.e. e[256 + i - j] for σ = 1 and e[512 + i - j]
   // for σ = -1. Each term is then one contiguous run, and four terms are summed per pass over r.
@@ -252,7 +255,7 @@ void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept {
   secure_wipe(e, sizeof e);
 }
 
-std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept {
+std::uint32_t portable::poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept {
   // |c| without a branch, then the sign bit of bound - 1 - |c| collects every violation.
   std::uint32_t acc = 0;
   for (int i = 0; i < kN; ++i) {
@@ -267,7 +270,7 @@ void poly_power2round(Poly& a1, Poly& a0, const Poly& a) noexcept {
   for (int i = 0; i < kN; ++i) a1.c[i] = p2r(a.c[i], &a0.c[i]);
 }
 
-void poly_decompose(Poly& a1, Poly& a0, const Poly& a, std::int32_t gamma2) noexcept {
+void portable::poly_decompose(Poly& a1, Poly& a0, const Poly& a, std::int32_t gamma2) noexcept {
   if (gamma2 == kGamma2Large) {
     for (int i = 0; i < kN; ++i) a1.c[i] = decomp<kGamma2Large>(a.c[i], &a0.c[i]);
   } else {
@@ -275,7 +278,7 @@ void poly_decompose(Poly& a1, Poly& a0, const Poly& a, std::int32_t gamma2) noex
   }
 }
 
-std::uint32_t poly_make_hint(Poly& h, const Poly& a0, const Poly& a1, std::int32_t gamma2) noexcept {
+std::uint32_t portable::poly_make_hint(Poly& h, const Poly& a0, const Poly& a1, std::int32_t gamma2) noexcept {
   // FIPS 204 Algorithm 39 asks whether HighBits(r) ≠ HighBits(r + z). With the signer's
   // r0 = LowBits(w) - cs2 + ct0 (|r0| < 2γ2 after the norm checks) and r1 = HighBits(w), that
   // is exactly r0 > γ2, r0 < -γ2, or r0 = -γ2 with r1 ≠ 0 (Decompose's rounding edge).
@@ -295,8 +298,64 @@ std::uint32_t poly_make_hint(Poly& h, const Poly& a0, const Poly& a1, std::int32
   return count;
 }
 
-void poly_use_hint(Poly& r, const Poly& a, const Poly& h, std::int32_t gamma2) noexcept {
+void portable::poly_use_hint(Poly& r, const Poly& a, const Poly& h, std::int32_t gamma2) noexcept {
   for (int i = 0; i < kN; ++i) r.c[i] = use_hint(a.c[i], h.c[i], gamma2);
 }
+
+// ---- Backend selection ----
+// The functions above are the portable definitions; arith.h's names forward to arith_avx2.cc
+// when the CPU has AVX2. The choice depends only on the CPU (and an environment override for
+// tests and benchmarks), never on data, and is made once per process.
+
+bool cpu_has_avx2() noexcept {
+#if PQMCP_MLDSA_HAVE_AVX2
+  __builtin_cpu_init();  // may run before libgcc's own constructor (static initialisers)
+  return __builtin_cpu_supports("avx2");  // also checks that the OS saves the YMM state
+#else
+  return false;
+#endif
+}
+
+bool avx2_backend_active() noexcept {
+  static const bool active = [] {
+    const char* force = std::getenv("PQMCP_CRYPTO_PORTABLE");
+    return !(force != nullptr && std::strcmp(force, "1") == 0) && cpu_has_avx2();
+  }();
+  return active;
+}
+
+#if PQMCP_MLDSA_HAVE_AVX2
+#define PQMCP_MLDSA_DISPATCH(call) return avx2_backend_active() ? avx2::call : portable::call
+#else
+#define PQMCP_MLDSA_DISPATCH(call) return portable::call
+#endif
+
+void ntt(Poly& a) noexcept { PQMCP_MLDSA_DISPATCH(ntt(a)); }
+void invntt_tomont(Poly& a) noexcept { PQMCP_MLDSA_DISPATCH(invntt_tomont(a)); }
+void poly_pointwise(Poly& r, const Poly& a, const Poly& b) noexcept { PQMCP_MLDSA_DISPATCH(poly_pointwise(r, a, b)); }
+void poly_pointwise_acc(Poly& r, const Poly& a, const Poly& b) noexcept {
+  PQMCP_MLDSA_DISPATCH(poly_pointwise_acc(r, a, b));
+}
+void poly_reduce(Poly& a) noexcept { PQMCP_MLDSA_DISPATCH(poly_reduce(a)); }
+void poly_caddq(Poly& a) noexcept { PQMCP_MLDSA_DISPATCH(poly_caddq(a)); }
+void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept {
+  PQMCP_MLDSA_DISPATCH(matrix_mul(p, out, a, v));
+}
+void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept {
+  PQMCP_MLDSA_DISPATCH(poly_mul_challenge(r, c, s));
+}
+std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept {
+  PQMCP_MLDSA_DISPATCH(poly_norm_exceeds(a, bound));
+}
+void poly_decompose(Poly& a1, Poly& a0, const Poly& a, std::int32_t gamma2) noexcept {
+  PQMCP_MLDSA_DISPATCH(poly_decompose(a1, a0, a, gamma2));
+}
+std::uint32_t poly_make_hint(Poly& h, const Poly& a0, const Poly& a1, std::int32_t gamma2) noexcept {
+  PQMCP_MLDSA_DISPATCH(poly_make_hint(h, a0, a1, gamma2));
+}
+void poly_use_hint(Poly& r, const Poly& a, const Poly& h, std::int32_t gamma2) noexcept {
+  PQMCP_MLDSA_DISPATCH(poly_use_hint(r, a, h, gamma2));
+}
+#undef PQMCP_MLDSA_DISPATCH
 
 }  // namespace pqmcp::crypto::mldsa::internal

@@ -110,24 +110,23 @@ void tr_of(const Params& p, Bytes pk, std::uint8_t tr[64]) noexcept {
   shake256(pk.first(p.pk_bytes()), std::span(tr, 64));
 }
 
-// Shared tail of every signing entry point. Exactly one of `f`, `mprime` or `mu_in` supplies
-// the message; `rnd_in` (Sign_internal) overrides the randomness mode.
-Status sign_impl(ParamSet ps, Bytes sk, const Formatted* f, const Bytes* mprime, const std::uint8_t* mu_in,
-                 const std::uint8_t* rnd_in, Randomness mode, std::vector<std::uint8_t>& sig) noexcept {
+// Shared tail of every signing entry point: the one implementation of signing. Exactly one of
+// `f`, `mprime` or `mu_in` supplies the message; `rnd_in` (Sign_internal) overrides the
+// randomness mode.
+Status sign_impl(const PreparedPrivateKey& key, const Formatted* f, const Bytes* mprime,
+                 const std::uint8_t* mu_in, const std::uint8_t* rnd_in, Randomness mode,
+                 std::vector<std::uint8_t>& sig) noexcept {
   sig.clear();
-  if (!valid_param_set(ps)) return Status::kUnsupported;
-  const Params& p = params(ps);
-  if (sk.size() != p.sk_bytes()) return Status::kBadLength;
+  if (key.empty()) return Status::kBadKey;
+  const Params& p = params(key.param_set());
   if (rnd_in == nullptr && mode != Randomness::kHedged && mode != Randomness::kDeterministic)
     return Status::kUnsupported;
-  // The decoded key, Â and the loop's vectors: one heap allocation, wiped when it goes.
+  // The loop's vectors: one heap allocation per signature, wiped when it goes.
   const std::unique_ptr<internal::SignWorkspace> ws = internal::new_sign_workspace();
   if (ws == nullptr) return Status::kInternal;
-  DecodedKey& key = ws->s.key;
-  if (Status s = internal::decode_private_key(p, sk.data(), key); !is_ok(s)) return s;
   std::uint8_t mu[64];
   if (mu_in != nullptr) std::memcpy(mu, mu_in, 64);
-  else mu_from_tr(key.tr, mprime != nullptr ? *mprime : Bytes{}, f, mu);
+  else mu_from_tr(key.tr(), mprime != nullptr ? *mprime : Bytes{}, f, mu);
   SecretArray<kRndBytes> rnd;  // zero: the deterministic variant (FIPS 204 §3.4)
   if (rnd_in != nullptr) {
     std::memcpy(rnd.data(), rnd_in, kRndBytes);
@@ -135,27 +134,87 @@ Status sign_impl(ParamSet ps, Bytes sk, const Formatted* f, const Bytes* mprime,
     if (Status s = random_bytes(rnd.span()); !is_ok(s)) return s;
   }
   if (!try_resize(sig, p.sig_bytes())) return Status::kInternal;
-  internal::sign_from_mu(p, *ws, mu, rnd, sig.data());
+  internal::sign_from_mu(p, *key.impl(), *ws, mu, rnd, sig.data());
   return Status::kOk;
 }
 
-Status verify_impl(ParamSet ps, Bytes pk, const Formatted* f, const Bytes* mprime, const std::uint8_t* mu_in,
-                   Bytes sig) noexcept {
+// The entry points on an encoded key: prepare it, then sign with it.
+Status sign_encoded(ParamSet ps, Bytes sk, const Formatted* f, const Bytes* mprime, const std::uint8_t* mu_in,
+                    const std::uint8_t* rnd_in, Randomness mode, std::vector<std::uint8_t>& sig) noexcept {
+  sig.clear();
+  PreparedPrivateKey key;
+  if (Status s = PreparedPrivateKey::load(ps, sk, key); !is_ok(s)) return s;
+  return sign_impl(key, f, mprime, mu_in, rnd_in, mode, sig);
+}
+
+// The one implementation of verification.
+Status verify_impl(const PreparedPublicKey& key, const Formatted* f, const Bytes* mprime,
+                   const std::uint8_t* mu_in, Bytes sig) noexcept {
+  if (key.empty()) return Status::kBadKey;
+  const Params& p = params(key.param_set());
+  if (sig.size() != p.sig_bytes()) return Status::kBadLength;
+  std::uint8_t mu[64];
+  if (mu_in != nullptr) std::memcpy(mu, mu_in, 64);
+  else mu_from_tr(Bytes(key.impl()->tr, 64), mprime != nullptr ? *mprime : Bytes{}, f, mu);
+  return internal::verify_from_mu(p, *key.impl(), mu, sig.data());
+}
+
+Status verify_encoded(ParamSet ps, Bytes pk, const Formatted* f, const Bytes* mprime, const std::uint8_t* mu_in,
+                      Bytes sig) noexcept {
   if (!valid_param_set(ps)) return Status::kUnsupported;
   const Params& p = params(ps);
+  // Lengths first, so a malformed input costs no key preparation.
   if (pk.size() != p.pk_bytes() || sig.size() != p.sig_bytes()) return Status::kBadLength;
-  std::uint8_t mu[64];
-  if (mu_in != nullptr) {
-    std::memcpy(mu, mu_in, 64);
-  } else {
-    std::uint8_t tr[64];
-    tr_of(p, pk, tr);
-    mu_from_tr(tr, mprime != nullptr ? *mprime : Bytes{}, f, mu);
-  }
-  return internal::verify_from_mu(p, pk.data(), mu, sig.data());
+  PreparedPublicKey key;
+  if (Status s = PreparedPublicKey::load(ps, pk, key); !is_ok(s)) return s;
+  return verify_impl(key, f, mprime, mu_in, sig);
 }
 
 }  // namespace
+
+PreparedPrivateKey::PreparedPrivateKey() noexcept = default;
+PreparedPrivateKey::~PreparedPrivateKey() = default;
+PreparedPrivateKey::PreparedPrivateKey(PreparedPrivateKey&&) noexcept = default;
+PreparedPrivateKey& PreparedPrivateKey::operator=(PreparedPrivateKey&&) noexcept = default;
+
+Status PreparedPrivateKey::load(ParamSet ps, std::span<const std::uint8_t> sk, PreparedPrivateKey& out) noexcept {
+  out.impl_.reset();  // wipes the previous key
+  if (!valid_param_set(ps)) return Status::kUnsupported;
+  const Params& p = params(ps);
+  if (sk.size() != p.sk_bytes()) return Status::kBadLength;
+  std::unique_ptr<internal::PreparedSign> impl = internal::new_prepared_sign();
+  if (impl == nullptr) return Status::kInternal;
+  if (Status s = internal::prepare_private_key(p, sk.data(), *impl); !is_ok(s)) return s;
+  out.p_ = ps;
+  out.impl_ = std::move(impl);
+  return Status::kOk;
+}
+
+std::span<const std::uint8_t, 64> PreparedPrivateKey::tr() const noexcept {
+  static constexpr std::uint8_t kNone[64] = {};
+  return impl_ != nullptr ? std::span<const std::uint8_t, 64>(impl_->key.tr, 64)
+                          : std::span<const std::uint8_t, 64>(kNone, 64);
+}
+
+PreparedPublicKey::PreparedPublicKey() noexcept = default;
+PreparedPublicKey::~PreparedPublicKey() = default;
+PreparedPublicKey::PreparedPublicKey(PreparedPublicKey&&) noexcept = default;
+PreparedPublicKey& PreparedPublicKey::operator=(PreparedPublicKey&&) noexcept = default;
+
+Status PreparedPublicKey::load(ParamSet ps, std::span<const std::uint8_t> pk, PreparedPublicKey& out) noexcept {
+  out.impl_.reset();
+  out.pk_.clear();
+  if (!valid_param_set(ps)) return Status::kUnsupported;
+  const Params& p = params(ps);
+  if (pk.size() != p.pk_bytes()) return Status::kBadLength;
+  std::unique_ptr<internal::PreparedVerify> impl = internal::new_prepared_verify();
+  if (impl == nullptr || !try_resize(out.pk_, pk.size())) return Status::kInternal;
+  std::memcpy(out.pk_.data(), pk.data(), pk.size());
+  internal::prepare_public_key(p, pk.data(), *impl);
+  out.p_ = ps;
+  out.impl_ = std::move(impl);
+  return Status::kOk;
+}
 
 Status keygen_from_seed(ParamSet ps, std::span<const std::uint8_t, kSeedBytes> xi,
                         std::vector<std::uint8_t>& pk, SecureBuffer& sk) noexcept {
@@ -193,7 +252,7 @@ Status sign(ParamSet ps, std::span<const std::uint8_t> sk, std::span<const std::
   sig.clear();
   if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
   const Formatted f{0, ctx, msg, {}};
-  return sign_impl(ps, sk, &f, nullptr, nullptr, nullptr, r, sig);
+  return sign_encoded(ps, sk, &f, nullptr, nullptr, nullptr, r, sig);
 }
 
 Status sign_prehash(ParamSet ps, std::span<const std::uint8_t> sk, std::span<const std::uint8_t> msg,
@@ -205,24 +264,24 @@ Status sign_prehash(ParamSet ps, std::span<const std::uint8_t> sk, std::span<con
   std::size_t len = 0;
   if (Status s = prehash(ph, msg, oid, digest, &len); !is_ok(s)) return s;
   const Formatted f{1, ctx, Bytes(digest, len), Bytes(oid, sizeof oid)};
-  return sign_impl(ps, sk, &f, nullptr, nullptr, nullptr, r, sig);
+  return sign_encoded(ps, sk, &f, nullptr, nullptr, nullptr, r, sig);
 }
 
 Status sign_mu(ParamSet ps, std::span<const std::uint8_t> sk, std::span<const std::uint8_t, kMuBytes> mu,
                std::vector<std::uint8_t>& sig, Randomness r) noexcept {
-  return sign_impl(ps, sk, nullptr, nullptr, mu.data(), nullptr, r, sig);
+  return sign_encoded(ps, sk, nullptr, nullptr, mu.data(), nullptr, r, sig);
 }
 
 Status sign_internal(ParamSet ps, std::span<const std::uint8_t> sk, std::span<const std::uint8_t> mprime,
                      std::span<const std::uint8_t, kRndBytes> rnd, std::vector<std::uint8_t>& sig) noexcept {
-  return sign_impl(ps, sk, nullptr, &mprime, nullptr, rnd.data(), Randomness::kDeterministic, sig);
+  return sign_encoded(ps, sk, nullptr, &mprime, nullptr, rnd.data(), Randomness::kDeterministic, sig);
 }
 
 Status verify(ParamSet ps, std::span<const std::uint8_t> pk, std::span<const std::uint8_t> msg,
               std::span<const std::uint8_t> ctx, std::span<const std::uint8_t> sig) noexcept {
   if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
   const Formatted f{0, ctx, msg, {}};
-  return verify_impl(ps, pk, &f, nullptr, nullptr, sig);
+  return verify_encoded(ps, pk, &f, nullptr, nullptr, sig);
 }
 
 Status verify_prehash(ParamSet ps, std::span<const std::uint8_t> pk, std::span<const std::uint8_t> msg,
@@ -232,17 +291,76 @@ Status verify_prehash(ParamSet ps, std::span<const std::uint8_t> pk, std::span<c
   std::size_t len = 0;
   if (Status s = prehash(ph, msg, oid, digest, &len); !is_ok(s)) return s;
   const Formatted f{1, ctx, Bytes(digest, len), Bytes(oid, sizeof oid)};
-  return verify_impl(ps, pk, &f, nullptr, nullptr, sig);
+  return verify_encoded(ps, pk, &f, nullptr, nullptr, sig);
 }
 
 Status verify_mu(ParamSet ps, std::span<const std::uint8_t> pk, std::span<const std::uint8_t, kMuBytes> mu,
                  std::span<const std::uint8_t> sig) noexcept {
-  return verify_impl(ps, pk, nullptr, nullptr, mu.data(), sig);
+  return verify_encoded(ps, pk, nullptr, nullptr, mu.data(), sig);
 }
 
 Status verify_internal(ParamSet ps, std::span<const std::uint8_t> pk, std::span<const std::uint8_t> mprime,
                        std::span<const std::uint8_t> sig) noexcept {
-  return verify_impl(ps, pk, nullptr, &mprime, nullptr, sig);
+  return verify_encoded(ps, pk, nullptr, &mprime, nullptr, sig);
+}
+
+// ---- Prepared keys ----
+
+Status sign(const PreparedPrivateKey& sk, std::span<const std::uint8_t> msg, std::span<const std::uint8_t> ctx,
+            std::vector<std::uint8_t>& sig, Randomness r) noexcept {
+  sig.clear();
+  if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
+  const Formatted f{0, ctx, msg, {}};
+  return sign_impl(sk, &f, nullptr, nullptr, nullptr, r, sig);
+}
+
+Status sign_prehash(const PreparedPrivateKey& sk, std::span<const std::uint8_t> msg,
+                    std::span<const std::uint8_t> ctx, PreHash ph, std::vector<std::uint8_t>& sig,
+                    Randomness r) noexcept {
+  sig.clear();
+  if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
+  std::uint8_t oid[11], digest[64];
+  std::size_t len = 0;
+  if (Status s = prehash(ph, msg, oid, digest, &len); !is_ok(s)) return s;
+  const Formatted f{1, ctx, Bytes(digest, len), Bytes(oid, sizeof oid)};
+  return sign_impl(sk, &f, nullptr, nullptr, nullptr, r, sig);
+}
+
+Status sign_mu(const PreparedPrivateKey& sk, std::span<const std::uint8_t, kMuBytes> mu,
+               std::vector<std::uint8_t>& sig, Randomness r) noexcept {
+  return sign_impl(sk, nullptr, nullptr, mu.data(), nullptr, r, sig);
+}
+
+Status sign_internal(const PreparedPrivateKey& sk, std::span<const std::uint8_t> mprime,
+                     std::span<const std::uint8_t, kRndBytes> rnd, std::vector<std::uint8_t>& sig) noexcept {
+  return sign_impl(sk, nullptr, &mprime, nullptr, rnd.data(), Randomness::kDeterministic, sig);
+}
+
+Status verify(const PreparedPublicKey& pk, std::span<const std::uint8_t> msg, std::span<const std::uint8_t> ctx,
+              std::span<const std::uint8_t> sig) noexcept {
+  if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
+  const Formatted f{0, ctx, msg, {}};
+  return verify_impl(pk, &f, nullptr, nullptr, sig);
+}
+
+Status verify_prehash(const PreparedPublicKey& pk, std::span<const std::uint8_t> msg,
+                      std::span<const std::uint8_t> ctx, PreHash ph, std::span<const std::uint8_t> sig) noexcept {
+  if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
+  std::uint8_t oid[11], digest[64];
+  std::size_t len = 0;
+  if (Status s = prehash(ph, msg, oid, digest, &len); !is_ok(s)) return s;
+  const Formatted f{1, ctx, Bytes(digest, len), Bytes(oid, sizeof oid)};
+  return verify_impl(pk, &f, nullptr, nullptr, sig);
+}
+
+Status verify_mu(const PreparedPublicKey& pk, std::span<const std::uint8_t, kMuBytes> mu,
+                 std::span<const std::uint8_t> sig) noexcept {
+  return verify_impl(pk, nullptr, nullptr, mu.data(), sig);
+}
+
+Status verify_internal(const PreparedPublicKey& pk, std::span<const std::uint8_t> mprime,
+                       std::span<const std::uint8_t> sig) noexcept {
+  return verify_impl(pk, nullptr, &mprime, nullptr, sig);
 }
 
 Status compute_mu(ParamSet ps, std::span<const std::uint8_t> pk, std::span<const std::uint8_t> msg,

@@ -50,9 +50,15 @@ std::unique_ptr<T> allocate() noexcept {
 
 KeyWorkspace::~KeyWorkspace() { secure_wipe(&s, sizeof s); }
 SignWorkspace::~SignWorkspace() { secure_wipe(&s, sizeof s); }
+PreparedSign::~PreparedSign() {
+  secure_wipe(&key, sizeof key);
+  secure_wipe(&a, sizeof a);
+}
 
 std::unique_ptr<KeyWorkspace> new_key_workspace() noexcept { return allocate<KeyWorkspace>(); }
 std::unique_ptr<SignWorkspace> new_sign_workspace() noexcept { return allocate<SignWorkspace>(); }
+std::unique_ptr<PreparedSign> new_prepared_sign() noexcept { return allocate<PreparedSign>(); }
+std::unique_ptr<PreparedVerify> new_prepared_verify() noexcept { return allocate<PreparedVerify>(); }
 
 Status decode_private_key(const Params& p, const std::uint8_t* sk, DecodedKey& out) noexcept {
   std::memcpy(out.rho, sk, 32);
@@ -92,10 +98,8 @@ Status keygen_internal(const Params& p, std::span<const std::uint8_t, 32> xi, st
   // ρ becomes part of the public key.
   PQMCP_CT_DECLASSIFY(seeds, 32);
 
-  // ExpandS (Algorithm 33).
-  for (int r = 0; r < p.l; ++r) rej_bounded_poly(key.s1.v[r], rho_prime, static_cast<std::uint16_t>(r), p.eta);
-  for (int r = 0; r < p.k; ++r)
-    rej_bounded_poly(key.s2.v[r], rho_prime, static_cast<std::uint16_t>(p.l + r), p.eta);
+  // ExpandS (Algorithm 33), four polynomials at a time where the CPU allows.
+  expand_s(p, key.s1, key.s2, rho_prime);
   compute_t(p, *ws, rho);
   // t1 is the public key.
   PQMCP_CT_DECLASSIFY(&ws->t1, sizeof ws->t1);
@@ -127,13 +131,30 @@ bool recompute_public_key(const Params& p, KeyWorkspace& ws, std::uint8_t* pk) n
   return diff == 0;
 }
 
-void sign_from_mu(const Params& p, SignWorkspace& ws, std::span<const std::uint8_t, 64> mu,
-                  std::span<const std::uint8_t, 32> rnd, std::uint8_t* sig) noexcept {
+Status prepare_private_key(const Params& p, const std::uint8_t* sk, PreparedSign& prepared) noexcept {
+  if (Status s = decode_private_key(p, sk, prepared.key); !is_ok(s)) return s;
+  // Â = ExpandA(ρ) (Algorithm 7 line 5); ρ is public, so is Â.
+  expand_a(p, prepared.a, std::span<const std::uint8_t, 32>(prepared.key.rho, 32));
+  return Status::kOk;
+}
+
+void prepare_public_key(const Params& p, const std::uint8_t* pk, PreparedVerify& prepared) noexcept {
+  // pkDecode (Algorithm 23) and tr = H(pk, 64) (Algorithm 8 lines 1 and 6).
+  expand_a(p, prepared.a, std::span<const std::uint8_t, 32>(pk, 32));
+  for (int i = 0; i < p.k; ++i) {
+    unpack_t1(prepared.t1_shifted.v[i], pk + 32 + 320 * sz(i));
+    poly_shiftl(prepared.t1_shifted.v[i]);  // t1·2^d < 2^23, within poly_mul_challenge's range
+  }
+  shake256(std::span(pk, p.pk_bytes()), std::span(prepared.tr, kTrBytes));
+}
+
+void sign_from_mu(const Params& p, const PreparedSign& prepared, SignWorkspace& ws,
+                  std::span<const std::uint8_t, 64> mu, std::span<const std::uint8_t, 32> rnd,
+                  std::uint8_t* sig) noexcept {
   // Everything in ws.s derives from K, rnd or the secret vectors and is wiped with the
   // workspace; Â (from ρ) is public. Nothing is allocated inside the rejection loop.
   SignWorkspace::Secret& w = ws.s;
-  DecodedKey& key = w.key;
-  expand_a(p, ws.a, std::span<const std::uint8_t, 32>(key.rho, 32));
+  const DecodedKey& key = prepared.key;
 
   // ρ'' = H(K ‖ rnd ‖ μ, 64) (Algorithm 7 line 7).
   {
@@ -152,12 +173,12 @@ void sign_from_mu(const Params& p, SignWorkspace& ws, std::span<const std::uint8
   // No iteration cap: FIPS 204 defines none, and an abort would itself leak (ACVP spec).
   for (std::uint16_t kappa = 0;; kappa = static_cast<std::uint16_t>(kappa + p.l)) {
     // y = ExpandMask(ρ'', κ) (line 11), w = NTT^-1(Â ∘ NTT(y)) (line 12).
+    expand_mask(p, w.y, w.rho2, kappa);
     for (int r = 0; r < p.l; ++r) {
-      expand_mask_poly(w.y.v[r], w.rho2, static_cast<std::uint16_t>(kappa + r), p);
       w.z.v[r] = w.y.v[r];
       ntt(w.z.v[r]);
     }
-    matrix_mul(p, w.w0, ws.a, w.z);
+    matrix_mul(p, w.w0, prepared.a, w.z);
     for (int i = 0; i < p.k; ++i) {
       invntt_tomont(w.w0.v[i]);  // |c| < q, so one conditional add gives [0, q)
       poly_caddq(w.w0.v[i]);
@@ -218,7 +239,7 @@ void sign_from_mu(const Params& p, SignWorkspace& ws, std::span<const std::uint8
   }
 }
 
-Status verify_from_mu(const Params& p, const std::uint8_t* pk, std::span<const std::uint8_t, 64> mu,
+Status verify_from_mu(const Params& p, const PreparedVerify& key, std::span<const std::uint8_t, 64> mu,
                       const std::uint8_t* sig) noexcept {
   const std::unique_ptr<VerifyWorkspace> ws(new (std::nothrow) VerifyWorkspace);
   if (ws == nullptr) return Status::kInternal;
@@ -234,19 +255,15 @@ Status verify_from_mu(const Params& p, const std::uint8_t* pk, std::span<const s
   for (int i = 0; i < p.l; ++i)
     if (poly_norm_exceeds(z.v[i], p.gamma1 - p.beta) != 0) return Status::kVerifyFailed;
 
-  expand_a(p, ws->a, std::span<const std::uint8_t, 32>(pk, 32));
   sample_in_ball(ws->c, std::span<const std::uint8_t>(sig, p.ctilde_bytes), p.tau);
   for (int i = 0; i < p.l; ++i) ntt(z.v[i]);
   // w'_Approx = NTT^-1(Â ∘ NTT(z) - NTT(c) ∘ NTT(t1·2^d)) (line 9), as NTT^-1(Â ∘ NTT(z)) minus
   // the exact product c·t1·2^d (|c·t1| <= τ·(2^10 - 1), so |c·t1·2^d| < 2^29).
-  matrix_mul(p, w, ws->a, z);
+  matrix_mul(p, w, key.a, z);
   const std::size_t w1b = p.w1_poly_bytes();
-  Poly& t1 = ws->t1;
   Poly& ct1 = ws->ct1;
   for (int i = 0; i < p.k; ++i) {
-    unpack_t1(t1, pk + 32 + 320 * sz(i));
-    poly_mul_challenge(ct1, ws->c, t1);
-    poly_shiftl(ct1);
+    poly_mul_challenge(ct1, ws->c, key.t1_shifted.v[i]);
     invntt_tomont(w.v[i]);  // |c| < q
     poly_sub(w.v[i], w.v[i], ct1);
     poly_reduce(w.v[i]);  // |c| < q + 2^29, within reduce32's range

@@ -23,13 +23,13 @@ struct DecodedKey {
   PolyVecK t0;
 };
 
-// The working memory of one operation. Each operation makes exactly one heap allocation of its
-// workspace (never one inside the rejection loop) and keeps only small buffers and Keccak states
-// on the stack, so ML-DSA runs in threads with small stacks: libpqhsm signs in its callers'
-// threads, where 64 KB is common, and the whole working set is up to ~120 KB. Members are left
-// uninitialised (no zeroing pass; every member is written before it is read, and memcheck in the
-// constant-time test would report a branch on an unwritten byte). Each destructor wipes the
-// secret part; the expanded matrix Â and the verifier's values are public and are not wiped.
+// The working memory of one operation and the prepared keys live on the heap (an operation
+// allocates its workspace once, never inside the rejection loop) and only small buffers and
+// Keccak states stay on the stack, so ML-DSA runs in threads with small stacks: libpqhsm signs
+// in its callers' threads, where 64 KB is common, and the whole working set is up to ~120 KB.
+// Members are left uninitialised (no zeroing pass; every member is written before it is read,
+// and memcheck in the constant-time test would report a branch on an unwritten byte). Each
+// destructor wipes the secret part; the verifier's values are public and are not wiped.
 struct KeyWorkspace {  // KeyGen_internal and public_from_private
   struct Secret {
     DecodedKey key;  // s1, s2, t0 (and ρ, K, tr) of the key being made or checked
@@ -41,30 +41,50 @@ struct KeyWorkspace {  // KeyGen_internal and public_from_private
   ~KeyWorkspace();
 };
 
-struct SignWorkspace {  // Sign_internal
+// A private key prepared for signing many messages: skDecode (FIPS 204 Algorithm 25) and
+// ExpandA (Algorithm 32, Algorithm 7 line 5) done once. s1, s2 and t0 stay in coefficient form:
+// Sign_internal multiplies them by the sparse challenge exactly (poly_mul_challenge), so their
+// NTTs (Algorithm 7 lines 2-4) are never needed. Read-only after prepare_private_key, so one
+// instance may sign from several threads at once. The destructor wipes the secret part; Â is
+// public but is wiped with it (it sits in the same allocation).
+struct PreparedSign {
+  DecodedKey key;
+  Matrix a;
+  ~PreparedSign();
+};
+
+// A public key prepared for verifying many signatures: ExpandA (Algorithm 8 line 5), t1·2^d in
+// coefficient form (pkDecode, Algorithm 23, and the shift of line 9; c·t1·2^d is computed
+// exactly from the sparse c) and tr = H(pk, 64) (line 6). Public; read-only once prepared.
+struct PreparedVerify {
+  std::uint8_t tr[kTrBytes];
+  PolyVecK t1_shifted;
+  Matrix a;
+};
+
+struct SignWorkspace {  // the rejection loop of Sign_internal
   struct Secret {
-    DecodedKey key;
     std::uint8_t rho2[64];  // ρ''
     std::uint8_t w1_packed[kMaxK * 192];
     PolyVecL y, z;
     PolyVecK w1, w0, h;
     Poly c;
   } s;
-  Matrix a;
   ~SignWorkspace();
 };
 
 struct VerifyWorkspace {  // Verify_internal; everything is public
   PolyVecL z;
   PolyVecK h, w;
-  Poly c, t1, ct1;
+  Poly c, ct1;
   std::uint8_t w1_packed[kMaxK * 192];
-  Matrix a;
 };
 
 // nullptr if the allocation fails (callers report Status::kInternal; nothing here throws).
 std::unique_ptr<KeyWorkspace> new_key_workspace() noexcept;
 std::unique_ptr<SignWorkspace> new_sign_workspace() noexcept;
+std::unique_ptr<PreparedSign> new_prepared_sign() noexcept;
+std::unique_ptr<PreparedVerify> new_prepared_verify() noexcept;
 
 // kBadKey if an s1/s2 coefficient lies outside [-η, η]. ρ and tr come out declassified.
 Status decode_private_key(const Params& p, const std::uint8_t* sk, DecodedKey& out) noexcept;
@@ -79,14 +99,21 @@ Status keygen_internal(const Params& p, std::span<const std::uint8_t, 32> xi, st
 // declassified).
 bool recompute_public_key(const Params& p, KeyWorkspace& ws, std::uint8_t* pk) noexcept;
 
-// FIPS 204 Algorithm 7 (ML-DSA.Sign_internal) from line 7 on, given μ, with the decoded key in
-// ws.s.key. sig has the parameter set's size.
-void sign_from_mu(const Params& p, SignWorkspace& ws, std::span<const std::uint8_t, 64> mu,
-                  std::span<const std::uint8_t, 32> rnd, std::uint8_t* sig) noexcept;
+// skDecode into key.key (kBadKey for an s1/s2 coefficient outside [-η, η]) and ExpandA(ρ).
+Status prepare_private_key(const Params& p, const std::uint8_t* sk, PreparedSign& key) noexcept;
+
+// pkDecode (Algorithm 23), ExpandA(ρ), t1·2^d and tr = H(pk, 64); pk has the set's size.
+void prepare_public_key(const Params& p, const std::uint8_t* pk, PreparedVerify& key) noexcept;
+
+// FIPS 204 Algorithm 7 (ML-DSA.Sign_internal) from line 7 on, given μ, with the prepared key.
+// ws is scratch memory for this call only. sig has the parameter set's size.
+void sign_from_mu(const Params& p, const PreparedSign& key, SignWorkspace& ws,
+                  std::span<const std::uint8_t, 64> mu, std::span<const std::uint8_t, 32> rnd,
+                  std::uint8_t* sig) noexcept;
 
 // FIPS 204 Algorithm 8 (ML-DSA.Verify_internal) given μ: kOk, kVerifyFailed, kBadEncoding for
 // a malformed hint encoding, or kInternal if the workspace cannot be allocated.
-Status verify_from_mu(const Params& p, const std::uint8_t* pk, std::span<const std::uint8_t, 64> mu,
+Status verify_from_mu(const Params& p, const PreparedVerify& key, std::span<const std::uint8_t, 64> mu,
                       const std::uint8_t* sig) noexcept;
 
 }  // namespace pqmcp::crypto::mldsa::internal

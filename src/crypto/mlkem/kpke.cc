@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "crypto/ct.h"
+#include "crypto/keccak/keccak_x4.h"
 #include "crypto/mlkem/arith.h"
 #include "crypto/secure.h"
 #include "crypto/sha3.h"
@@ -35,17 +36,50 @@ void sample_ntt(Poly& a, std::span<const std::uint8_t, 32> rho, std::uint8_t b0,
   }
 }
 
-// Row i of A-hat (A[i][j] = SampleNTT(rho || j || i), Algorithm 13 line 5) or, transposed, row
-// i of A-hat^T (= column i of A-hat), which Algorithm 14 line 19 multiplies by y-hat.
+// Whether to hash independent XOF/PRF streams four at a time: only when the four-way Keccak
+// runs on AVX2, where four streams cost little more than one. A lone stream stays scalar.
+bool batch_keccak() { return keccak_x4_internal::avx2_selected(); }
+
 template <int K>
-void matrix_row(PolyVec<K>& row, std::span<const std::uint8_t, 32> rho, int i, bool transposed) {
-  for (int j = 0; j < K; ++j) {
-    const auto bi = static_cast<std::uint8_t>(i), bj = static_cast<std::uint8_t>(j);
-    if (transposed) {
-      sample_ntt(row[static_cast<std::size_t>(j)], rho, bi, bj);
-    } else {
-      sample_ntt(row[static_cast<std::size_t>(j)], rho, bj, bi);
+using Matrix = std::array<PolyVec<K>, K>;
+
+// A-hat (A[i][j] = SampleNTT(rho || j || i), Algorithm 13 lines 3-7) or, transposed, A-hat^T
+// (entry [i][j] = SampleNTT(rho || i || j)), which Algorithm 14 line 19 multiplies by y-hat.
+// The K^2 entries are independent streams, sampled four at a time.
+template <int K>
+void sample_matrix(Matrix<K>& a, std::span<const std::uint8_t, 32> rho, bool transposed) {
+  constexpr int kTotal = K * K;
+  auto index_bytes = [&](int e, std::uint8_t& b0, std::uint8_t& b1) {
+    const auto i = static_cast<std::uint8_t>(e / K), j = static_cast<std::uint8_t>(e % K);
+    b0 = transposed ? i : j;
+    b1 = transposed ? j : i;
+  };
+  auto entry = [&](int e) -> Poly& { return a[static_cast<std::size_t>(e / K)][static_cast<std::size_t>(e % K)]; };
+  int e = 0;
+  if (batch_keccak()) {
+    for (; kTotal - e >= 2; e += 4) {
+      std::uint8_t in[4][34];
+      const std::uint8_t* in_ptr[4];
+      bool used[4];
+      for (int j = 0; j < 4; ++j) {
+        used[j] = e + j < kTotal;
+        std::memcpy(in[j], rho.data(), 32);
+        index_bytes(used[j] ? e + j : e, in[j][32], in[j][33]);  // unused lanes repeat lane 0
+        in_ptr[j] = in[j];
+      }
+      Shake128x4 xof;
+      xof.absorb_once(in_ptr, sizeof in[0]);
+      std::uint8_t buf[4][3 * Shake128x4::kRate];
+      squeeze_until_x4<Shake128x4::kRate, 3>(xof, used, arith::kN, buf,
+                                              [&](int j, int ctr, const std::uint8_t* bytes, std::size_t len) {
+                                                return arith::rej_uniform(entry(e + j).c, ctr, arith::kN, bytes, len);
+                                              });
     }
+  }
+  for (; e < kTotal; ++e) {
+    std::uint8_t b0, b1;
+    index_bytes(e, b0, b1);
+    sample_ntt(entry(e), rho, b0, b1);
   }
 }
 
@@ -59,6 +93,35 @@ void sample_cbd(Poly& r, std::span<const std::uint8_t, 32> s, std::uint8_t n) {
   prf.squeeze(buf);
   arith::cbd(Eta, r, buf);
   secure_wipe(buf, sizeof buf);
+}
+
+// sample_cbd<Eta>(*polys[t], s, n0 + t) for t < count, four PRF streams at a time.
+template <int Eta>
+void sample_cbd_vec(Poly* const* polys, int count, std::span<const std::uint8_t, 32> s, std::uint8_t n0) {
+  constexpr std::size_t kBlocks = (64 * Eta + Shake256x4::kRate - 1) / Shake256x4::kRate;
+  int e = 0;
+  if (batch_keccak()) {
+    for (; count - e >= 2; e += 4) {
+      std::uint8_t in[4][33];
+      std::uint8_t buf[4][kBlocks * Shake256x4::kRate];
+      ScopedWipe wipe_in(in);
+      ScopedWipe wipe_buf(buf);
+      const std::uint8_t* in_ptr[4];
+      std::uint8_t* out[4];
+      for (int j = 0; j < 4; ++j) {
+        const bool used = e + j < count;
+        std::memcpy(in[j], s.data(), 32);
+        in[j][32] = static_cast<std::uint8_t>(n0 + (used ? e + j : e));
+        in_ptr[j] = in[j];
+        out[j] = used ? buf[j] : nullptr;
+      }
+      Shake256x4 prf;
+      prf.absorb_once(in_ptr, sizeof in[0]);
+      prf.squeeze_blocks(out, kBlocks);
+      for (int j = 0; j < 4 && e + j < count; ++j) arith::cbd(Eta, *polys[e + j], buf[j]);
+    }
+  }
+  for (; e < count; ++e) sample_cbd<Eta>(*polys[e], s, static_cast<std::uint8_t>(n0 + e));
 }
 
 template <int K>
@@ -95,19 +158,24 @@ void kpke_keygen(std::span<const std::uint8_t, 32> d, std::span<std::uint8_t, P:
   ScopedWipe wipe_s(s);
   ScopedWipe wipe_e(e);
   ScopedWipe wipe_sc(s_cache);
-  std::uint8_t n = 0;
-  for (auto& p : s) sample_cbd<P::eta1>(p, sigma, n++);  // lines 8-11
-  for (auto& p : e) sample_cbd<P::eta1>(p, sigma, n++);  // lines 12-15
+  {  // lines 8-15: s with nonces 0..k-1, e with k..2k-1
+    Poly* polys[2 * K];
+    for (int i = 0; i < K; ++i) {
+      polys[i] = &s[static_cast<std::size_t>(i)];
+      polys[K + i] = &e[static_cast<std::size_t>(i)];
+    }
+    sample_cbd_vec<P::eta1>(polys, 2 * K, sigma, 0);
+  }
   ntt_vec<K>(s);                                         // lines 16-17
   ntt_vec<K>(e);
   mulcache_vec<K>(s_cache, s);
 
-  // Line 18: t-hat = A-hat o s-hat + e-hat, one row of A-hat at a time.
-  PolyVec<K> row;
+  // Line 18: t-hat = A-hat o s-hat + e-hat.
+  Matrix<K> a_hat;
+  sample_matrix<K>(a_hat, rho, false);
   for (int i = 0; i < K; ++i) {
-    matrix_row<K>(row, rho, i, false);
     Poly t;
-    arith::basemul_acc(t, row.data(), s.data(), s_cache.data(), K);
+    arith::basemul_acc(t, a_hat[static_cast<std::size_t>(i)].data(), s.data(), s_cache.data(), K);
     arith::tomont(t);
     arith::add(t, e[static_cast<std::size_t>(i)]);
     arith::reduce(t);
@@ -135,18 +203,28 @@ void kpke_encrypt(std::span<const std::uint8_t, P::kEkBytes> ek, std::span<const
   ScopedWipe wipe_v(v);
   ScopedWipe wipe_mu(mu);
   ScopedWipe wipe_yc(y_cache);
-  std::uint8_t n = 0;
-  for (auto& p : y) sample_cbd<P::eta1>(p, r, n++);   // lines 9-12
-  for (auto& p : e1) sample_cbd<P::eta2>(p, r, n++);  // lines 13-16
-  sample_cbd<P::eta2>(e2, r, n);                      // line 17
+  {  // lines 9-17: y with nonces 0..k-1, e1 with k..2k-1, e2 with 2k
+    Poly* polys[2 * K + 1];
+    for (int i = 0; i < K; ++i) {
+      polys[i] = &y[static_cast<std::size_t>(i)];
+      polys[K + i] = &e1[static_cast<std::size_t>(i)];
+    }
+    polys[2 * K] = &e2;
+    if constexpr (P::eta1 == P::eta2) {
+      sample_cbd_vec<P::eta1>(polys, 2 * K + 1, r, 0);
+    } else {
+      sample_cbd_vec<P::eta1>(polys, K, r, 0);
+      sample_cbd_vec<P::eta2>(polys + K, K + 1, r, static_cast<std::uint8_t>(K));
+    }
+  }
   ntt_vec<K>(y);                                      // line 18
   mulcache_vec<K>(y_cache, y);
 
   // Line 19: u = NTT^-1(A-hat^T o y-hat) + e1; line 22: c1 = ByteEncode_du(Compress_du(u)).
-  PolyVec<K> row;
+  Matrix<K> a_hat_t;
+  sample_matrix<K>(a_hat_t, rho, true);
   for (int i = 0; i < K; ++i) {
-    matrix_row<K>(row, rho, i, true);
-    arith::basemul_acc(u, row.data(), y.data(), y_cache.data(), K);
+    arith::basemul_acc(u, a_hat_t[static_cast<std::size_t>(i)].data(), y.data(), y_cache.data(), K);
     arith::invntt_tomont(u);
     arith::add(u, e1[static_cast<std::size_t>(i)]);
     arith::reduce(u);

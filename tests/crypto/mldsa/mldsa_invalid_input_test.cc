@@ -232,10 +232,12 @@ TEST(MlDsaInvalid, ZBoundIsTheOnlyFailingCheck) {
     Fixture f = make(ps);
     const Params& p = params(ps);
     auto ws = new_sign_workspace();
+    auto prepared = new_prepared_sign();
     ASSERT_NE(ws, nullptr);
+    ASSERT_NE(prepared, nullptr);
     auto& w = ws->s;
-    ASSERT_EQ(decode_private_key(p, f.sk.data(), w.key), Status::kOk);
-    expand_a(p, ws->a, std::span<const std::uint8_t, 32>(w.key.rho, 32));
+    const DecodedKey& key = prepared->key;
+    ASSERT_EQ(prepare_private_key(p, f.sk.data(), *prepared), Status::kOk);
     std::array<std::uint8_t, 64> mu;
     ASSERT_EQ(compute_mu(ps, f.pk, f.msg, {}, mu), Status::kOk);
     const Bytes rho2 = test::test_bytes("z-bound-rho2", 64);
@@ -248,7 +250,7 @@ TEST(MlDsaInvalid, ZBoundIsTheOnlyFailingCheck) {
         w.z.v[r] = w.y.v[r];
         ntt(w.z.v[r]);
       }
-      matrix_mul(p, w.w0, ws->a, w.z);
+      matrix_mul(p, w.w0, prepared->a, w.z);
       for (int i = 0; i < p.k; ++i) {
         invntt_tomont(w.w0.v[i]);
         poly_caddq(w.w0.v[i]);
@@ -263,7 +265,7 @@ TEST(MlDsaInvalid, ZBoundIsTheOnlyFailingCheck) {
       sample_in_ball(w.c, std::span<const std::uint8_t>(sig.data(), p.ctilde_bytes), p.tau);
       bool encodable = true, big = false;
       for (int i = 0; i < p.l; ++i) {
-        poly_mul_challenge(w.z.v[i], w.c, w.key.s1.v[i]);
+        poly_mul_challenge(w.z.v[i], w.c, key.s1.v[i]);
         poly_add(w.z.v[i], w.z.v[i], w.y.v[i]);
         for (std::int32_t x : w.z.v[i].c) {
           encodable = encodable && x > -p.gamma1 && x <= p.gamma1;
@@ -272,10 +274,10 @@ TEST(MlDsaInvalid, ZBoundIsTheOnlyFailingCheck) {
       }
       std::uint32_t reject = 0, ones = 0;
       for (int i = 0; i < p.k; ++i) {
-        poly_mul_challenge(w.h.v[i], w.c, w.key.s2.v[i]);
+        poly_mul_challenge(w.h.v[i], w.c, key.s2.v[i]);
         poly_sub(w.w0.v[i], w.w0.v[i], w.h.v[i]);
         reject |= poly_norm_exceeds(w.w0.v[i], p.gamma2 - p.beta);
-        poly_mul_challenge(w.h.v[i], w.c, w.key.t0.v[i]);
+        poly_mul_challenge(w.h.v[i], w.c, key.t0.v[i]);
         reject |= poly_norm_exceeds(w.h.v[i], p.gamma2);
         poly_add(w.w0.v[i], w.w0.v[i], w.h.v[i]);
         ones += poly_make_hint(w.h.v[i], w.w0.v[i], w.w1.v[i], p.gamma2);

@@ -1,0 +1,90 @@
+// Four independent Keccak-f[1600] states permuted together, and SHAKE128/SHAKE256 over them
+// (FIPS 202 §3.3, §6.2). Internal to the crypto core: the samplers of ML-DSA and ML-KEM hash many
+// independent inputs of equal length (matrix entries, secret and mask polynomials), so four
+// streams share one permutation call. On x86-64 with AVX2 one 256-bit register holds the same lane
+// of all four states; elsewhere, or with PQMCP_CRYPTO_PORTABLE=1 in the environment, the scalar
+// keccak_f1600 runs four times. Both backends give the same bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pqmcp::crypto {
+
+// Interleaved layout: s[4 * i + j] is lane i (FIPS 202 §3.1.2, i = x + 5y) of state j.
+inline constexpr std::size_t kKeccakX4Words = 100;
+
+void keccak_f1600_x4(std::uint64_t s[kKeccakX4Words]) noexcept;
+
+namespace keccak_x4_internal {
+// The two backends, exposed for the tests that compare them; keccak_f1600_x4 picks one.
+void permute_portable(std::uint64_t s[kKeccakX4Words]) noexcept;
+#if defined(__x86_64__)
+void permute_avx2(std::uint64_t s[kKeccakX4Words]) noexcept;
+#endif
+// True when keccak_f1600_x4 uses the AVX2 backend: the CPU has AVX2 and PQMCP_CRYPTO_PORTABLE
+// is not "1". Both are read once per process.
+bool avx2_selected() noexcept;
+}  // namespace keccak_x4_internal
+
+// Four SHAKE sponges of rate R bytes (168: SHAKE128, 136: SHAKE256) run in lockstep. The four
+// inputs have the same length and are absorbed in one call; output is then squeezed in whole
+// rate-sized blocks, the same in every lane, which suits the rejection samplers: a lane that
+// needs fewer blocks simply ignores the extra ones.
+template <std::size_t R>
+class ShakeX4 {
+ public:
+  static constexpr std::size_t kRate = R;
+  ShakeX4() noexcept;
+  ~ShakeX4();  // wipes the states: ExpandS and ExpandMask absorb secret seeds
+  ShakeX4(const ShakeX4&) = delete;
+  ShakeX4& operator=(const ShakeX4&) = delete;
+
+  // Absorbs in[j][0..len) into lane j and applies the SHAKE padding (FIPS 202 §6.2, pad10*1 with
+  // suffix 1111). Call once, before squeeze_blocks; the four pointers may be equal.
+  void absorb_once(const std::uint8_t* const in[4], std::size_t len) noexcept;
+  // Writes the next `blocks` rate-sized blocks of lane j's output stream to out[j]
+  // (blocks * R bytes each). out[j] may be null for a lane whose output is not needed.
+  void squeeze_blocks(std::uint8_t* const out[4], std::size_t blocks) noexcept;
+
+ private:
+  alignas(32) std::uint64_t s_[kKeccakX4Words];
+};
+
+using Shake128x4 = ShakeX4<168>;
+using Shake256x4 = ShakeX4<136>;
+
+// Drives up to four rejection samplers (FIPS 203 SampleNTT, FIPS 204 RejNTTPoly and
+// RejBoundedPoly) on the lanes of an absorbed xof. Each used lane gets `First` blocks, then,
+// while some lane has fewer than `target` values, one more block is squeezed for all lanes (the
+// permutation costs the same) and parsed only where still needed. parse(j, ctr, bytes, len)
+// consumes lane j's next bytes starting from count ctr and returns the new count. Each lane reads
+// its own stream's bytes in order, exactly as a one-stream sampler would, so the results equal
+// the one-stream sampler's. The loop's exit depends on how many values were accepted, which the
+// callers either derive from public seeds or declassify.
+template <std::size_t R, std::size_t First, class Parse>
+void squeeze_until_x4(ShakeX4<R>& xof, const bool used[4], int target, std::uint8_t (&buf)[4][First * R],
+                      Parse&& parse) noexcept {
+  std::uint8_t* dst[4];
+  int ctr[4];
+  for (int j = 0; j < 4; ++j) {
+    dst[j] = used[j] ? buf[j] : nullptr;
+    ctr[j] = used[j] ? 0 : target;
+  }
+  xof.squeeze_blocks(dst, First);
+  for (int j = 0; j < 4; ++j)
+    if (used[j]) ctr[j] = parse(j, 0, buf[j], First * R);
+  for (;;) {
+    bool done = true;
+    for (int j = 0; j < 4; ++j) {
+      dst[j] = ctr[j] < target ? buf[j] : nullptr;
+      done = done && ctr[j] >= target;
+    }
+    if (done) return;
+    xof.squeeze_blocks(dst, 1);
+    for (int j = 0; j < 4; ++j)
+      if (dst[j] != nullptr) ctr[j] = parse(j, ctr[j], buf[j], R);
+  }
+}
+
+}  // namespace pqmcp::crypto

@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <exception>
+#include <variant>
+
+#include "crypto/composite.h"
+#include "crypto/eddsa.h"
+#include "crypto/mldsa.h"
 
 namespace pqmcp::mcp {
 
@@ -59,6 +64,72 @@ const std::string* get_str(const Value& v, std::size_t min, std::size_t max) {
 }
 
 }  // namespace
+
+// A resolved public key in prepared form. The resolver's answer is re-checked on every use
+// (algorithm and key bytes), so a kid whose key changes gets a freshly prepared key.
+struct Verifier::PreparedKey {
+  Algorithm algorithm;
+  std::vector<std::uint8_t> public_key;
+  std::variant<crypto::composite::VerifyingKey, crypto::mldsa::PreparedPublicKey, crypto::eddsa::VerifyingKey> key;
+
+  // The same answers as verify_signature() on the raw key (empty ML-DSA / composite contexts:
+  // the signing input carries pqmcp's own domain label, docs/protocol.md §4.2).
+  crypto::Status verify(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> sig) const noexcept {
+    if (const auto* c = std::get_if<crypto::composite::VerifyingKey>(&key)) return c->verify(msg, {}, sig);
+    if (const auto* m = std::get_if<crypto::mldsa::PreparedPublicKey>(&key)) return crypto::mldsa::verify(*m, msg, {}, sig);
+    return std::get<crypto::eddsa::VerifyingKey>(key).verify(msg, sig);
+  }
+};
+
+namespace {
+
+// Bounds the prepared-key cache (an ML-DSA-65 key takes about 60 KB prepared); past it the
+// cache starts over, which costs one preparation per active sender.
+constexpr std::size_t kMaxPreparedKeys = 64;
+
+}  // namespace
+
+std::shared_ptr<const Verifier::PreparedKey> Verifier::prepared_key(const std::string& kid, const ResolvedKey& key) {
+  {
+    std::lock_guard<std::mutex> lk(prepared_mu_);
+    auto it = prepared_.find(kid);
+    if (it != prepared_.end() && it->second->algorithm == key.algorithm && it->second->public_key == key.public_key)
+      return it->second;
+  }
+  // Prepared outside the lock: a concurrent first use of the same kid just prepares it twice.
+  auto p = std::make_shared<PreparedKey>();
+  p->algorithm = key.algorithm;
+  p->public_key = key.public_key;
+  crypto::Status st = crypto::Status::kOk;
+  switch (key.algorithm) {
+    case Algorithm::kMlDsa65Ed25519: {
+      crypto::composite::VerifyingKey k;
+      st = crypto::composite::VerifyingKey::load(crypto::composite::Algorithm::kMlDsa65Ed25519, key.public_key, k);
+      p->key = std::move(k);
+      break;
+    }
+    case Algorithm::kEd25519: {
+      crypto::eddsa::VerifyingKey k;
+      st = crypto::eddsa::VerifyingKey::load(crypto::eddsa::Curve::kEd25519, key.public_key, k);
+      p->key = std::move(k);
+      break;
+    }
+    default: {
+      const auto ps = key.algorithm == Algorithm::kMlDsa44   ? crypto::mldsa::ParamSet::kMlDsa44
+                      : key.algorithm == Algorithm::kMlDsa65 ? crypto::mldsa::ParamSet::kMlDsa65
+                                                             : crypto::mldsa::ParamSet::kMlDsa87;
+      crypto::mldsa::PreparedPublicKey k;
+      st = crypto::mldsa::PreparedPublicKey::load(ps, key.public_key, k);
+      p->key = std::move(k);
+      break;
+    }
+  }
+  if (!crypto::is_ok(st)) return nullptr;  // a malformed key verifies nothing
+  std::lock_guard<std::mutex> lk(prepared_mu_);
+  if (prepared_.size() >= kMaxPreparedKeys && prepared_.find(kid) == prepared_.end()) prepared_.clear();
+  prepared_[kid] = p;
+  return p;
+}
 
 Result<Verified, Failure> Verifier::verify_text(
     std::string_view text, std::int64_t now_ms,
@@ -188,7 +259,8 @@ Result<Verified, Failure> Verifier::verify_impl(
   hdr.erase("sig");
   auto input = signing_input(hdr, signed_view(msg, kind));
   if (!input.ok()) return fail(Reason::kMalformedMessage, input.error());
-  if (!crypto::is_ok(verify_signature(*alg, key.public_key, *input, sig))) {
+  const auto prepared = prepared_key(*kid, key);
+  if (!prepared || !crypto::is_ok(prepared->verify(*input, sig))) {
     return fail(Reason::kBadSignature, "signature does not verify under kid \"" + *kid + "\"");
   }
   // Step 8: record nonce and sequence (under the lock, re-checked: a concurrent duplicate loses).

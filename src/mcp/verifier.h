@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -101,10 +102,17 @@ class Verifier {
                                           std::uint64_t seq, const std::string& nonce,
                                           std::int64_t iat_ms, std::int64_t now_ms, bool commit);
 
+  // Public keys prepared once per kid (ML-DSA matrix expanded, EdDSA key imported), so each
+  // message costs only the signature check itself. Defined in verifier.cc.
+  struct PreparedKey;
+  std::shared_ptr<const PreparedKey> prepared_key(const std::string& kid, const ResolvedKey& key);
+
   VerifierConfig cfg_;
   const KeyResolver& keys_;
   std::mutex mu_;
   std::unordered_map<std::string, Sender> senders_;
+  std::mutex prepared_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const PreparedKey>> prepared_;  // by kid
 };
 
 }  // namespace pqmcp::mcp

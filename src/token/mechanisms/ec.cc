@@ -12,6 +12,7 @@
 
 #include "crypto/eddsa.h"
 #include "mechanisms/mechanism.h"
+#include "mechanisms/prepared_key.h"
 
 namespace pqmcp::token {
 namespace {
@@ -219,22 +220,32 @@ class EddsaOp : public SignOp {
     return kOk;
   }
   Status sign(std::span<std::uint8_t> out, std::size_t& written) override {
-    PQ_ASSIGN(sk, key_material(*key_, CKA_VALUE));
+    // The raw key is imported into OpenSSL once per key object (mechanisms/prepared_key.h).
+    PQ_ASSIGN(key, (prepared_key<crypto::eddsa::SigningKey>(*key_, [&]() -> Result<std::shared_ptr<crypto::eddsa::SigningKey>> {
+      PQ_ASSIGN(sk, key_material(*key_, CKA_VALUE));
+      auto k = std::make_shared<crypto::eddsa::SigningKey>();
+      if (!crypto::is_ok(crypto::eddsa::SigningKey::load(crypto::eddsa::Curve::kEd25519, view(*sk), *k)))
+        return Status(CKR_KEY_HANDLE_INVALID);
+      return k;
+    })));
     std::vector<std::uint8_t> sig;
-    if (!crypto::is_ok(crypto::eddsa::sign(crypto::eddsa::Curve::kEd25519, view(*sk), data_, sig)) ||
-        sig.size() != 64)
-      return Status(CKR_FUNCTION_FAILED);
+    if (!crypto::is_ok(key->sign(data_, sig)) || sig.size() != 64) return Status(CKR_FUNCTION_FAILED);
     std::memcpy(out.data(), sig.data(), 64);
     written = 64;
     return kOk;
   }
   Status verify(std::span<const std::uint8_t> sig) override {
     if (sig.size() != 64) return Status(CKR_SIGNATURE_LEN_RANGE);
-    const Bytes* pt = key_->get(CKA_EC_POINT);
-    auto pk = pt ? point_of(*pt, 32) : std::nullopt;
-    if (!pk) return Status(CKR_KEY_HANDLE_INVALID);
-    auto s = crypto::eddsa::verify(crypto::eddsa::Curve::kEd25519, *pk, data_, sig);
-    return crypto::is_ok(s) ? kOk : Status(CKR_SIGNATURE_INVALID);
+    auto key = prepared_key<crypto::eddsa::VerifyingKey>(*key_, [&]() -> Result<std::shared_ptr<crypto::eddsa::VerifyingKey>> {
+      const Bytes* pt = key_->get(CKA_EC_POINT);
+      auto pk = pt ? point_of(*pt, 32) : std::nullopt;
+      auto k = std::make_shared<crypto::eddsa::VerifyingKey>();
+      if (!pk || !crypto::is_ok(crypto::eddsa::VerifyingKey::load(crypto::eddsa::Curve::kEd25519, *pk, *k)))
+        return Status(CKR_KEY_HANDLE_INVALID);
+      return k;
+    });
+    if (!key.ok()) return key.status();
+    return crypto::is_ok(key.value()->verify(data_, sig)) ? kOk : Status(CKR_SIGNATURE_INVALID);
   }
 
  private:

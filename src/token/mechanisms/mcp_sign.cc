@@ -18,6 +18,7 @@
 #include "crypto/sha3.h"
 #include "json/json.h"
 #include "mechanisms/mechanism.h"
+#include "mechanisms/mldsa_prepared.h"
 #include "pkcs11/pqmcp_vendor.h"
 #include "policy/policy.h"
 
@@ -79,9 +80,11 @@ class McpSignOp : public SignOp {
       const auto label = cs::info(*comp_).label;
       ctx.assign(label.begin(), label.end());
     }
-    const Bytes* sk = key_->get(CKA_VALUE);
-    if (!sk) return Status(CKR_USER_NOT_LOGGED_IN);
-    if (mldsa::sign(p_, view(*sk), msg, ctx, sig) != crypto::Status::kOk) return Status(CKR_FUNCTION_FAILED);
+    if (!key_->get(CKA_VALUE)) return Status(CKR_USER_NOT_LOGGED_IN);
+    // The key decoded and Â expanded once per key object (mechanisms/prepared_key.h).
+    auto sk = prepared_mldsa_private(*key_, p_);
+    if (!sk.ok()) return Status(CKR_FUNCTION_FAILED);
+    if (mldsa::sign(*sk.value(), msg, ctx, sig) != crypto::Status::kOk) return Status(CKR_FUNCTION_FAILED);
     if (sig.size() > out.size()) return Status(CKR_FUNCTION_FAILED);
     std::memcpy(out.data(), sig.data(), sig.size());
     written = sig.size();

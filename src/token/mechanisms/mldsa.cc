@@ -15,7 +15,9 @@
 #include "crypto/random.h"
 #include "crypto/sha3.h"
 #include "mechanisms/mechanism.h"
+#include "mechanisms/mldsa_prepared.h"
 #include "mechanisms/pq_common.h"
+#include "mechanisms/prepared_key.h"
 
 namespace pqmcp::token {
 namespace {
@@ -91,6 +93,28 @@ std::vector<std::uint8_t> prehash_message_prime(const PreHashInfo& ph,
   return m;
 }
 
+}  // namespace
+
+Result<std::shared_ptr<const mldsa::PreparedPrivateKey>> prepared_mldsa_private(const Object& key, mldsa::ParamSet p) {
+  return prepared_key<mldsa::PreparedPrivateKey>(key, [&]() -> Result<std::shared_ptr<mldsa::PreparedPrivateKey>> {
+    PQ_ASSIGN(sk, key_material(key, CKA_VALUE));
+    auto out = std::make_shared<mldsa::PreparedPrivateKey>();
+    if (!crypto::is_ok(mldsa::PreparedPrivateKey::load(p, view(*sk), *out))) return Status(CKR_KEY_HANDLE_INVALID);
+    return out;
+  });
+}
+
+Result<std::shared_ptr<const mldsa::PreparedPublicKey>> prepared_mldsa_public(const Object& key, mldsa::ParamSet p) {
+  return prepared_key<mldsa::PreparedPublicKey>(key, [&]() -> Result<std::shared_ptr<mldsa::PreparedPublicKey>> {
+    PQ_ASSIGN(pk, key_material(key, CKA_VALUE));
+    auto out = std::make_shared<mldsa::PreparedPublicKey>();
+    if (!crypto::is_ok(mldsa::PreparedPublicKey::load(p, view(*pk), *out))) return Status(CKR_KEY_HANDLE_INVALID);
+    return out;
+  });
+}
+
+namespace {
+
 class MlDsaOp : public SignOp {
  public:
   // prehash == nullptr: pure ML-DSA. external_digest: CKM_HASH_ML_DSA (data is PH(M)).
@@ -133,18 +157,20 @@ class MlDsaOp : public SignOp {
 
   Status sign(std::span<std::uint8_t> out, std::size_t& written) override {
     std::vector<std::uint8_t> sig;
-    auto sk = view(*key_->get(CKA_VALUE));
+    // The key decoded and Â expanded once per key object (mechanisms/prepared_key.h).
+    PQ_ASSIGN(prepared, prepared_mldsa_private(*key_, p_));
+    const mldsa::PreparedPrivateKey& sk = *prepared;
     if (ph_ == nullptr) {
       std::uint8_t mu[mldsa::kMuBytes];
       mu_.squeeze(mu);
-      PQ_TRY(from_crypto(mldsa::sign_mu(p_, sk, mu, sig, randomness())));
+      PQ_TRY(from_crypto(mldsa::sign_mu(sk, mu, sig, randomness())));
     } else {
       PQ_ASSIGN(mprime, message_prime());
       std::uint8_t rnd[mldsa::kRndBytes] = {};
       if (randomness() == mldsa::Randomness::kHedged &&
           !crypto::is_ok(crypto::random_bytes(rnd)))
         return Status(CKR_DEVICE_ERROR);
-      PQ_TRY(from_crypto(mldsa::sign_internal(p_, sk, mprime, rnd, sig)));
+      PQ_TRY(from_crypto(mldsa::sign_internal(sk, mprime, rnd, sig)));
       crypto::secure_wipe(rnd, sizeof rnd);
     }
     if (sig.size() > out.size()) return Status(CKR_FUNCTION_FAILED);
@@ -154,15 +180,16 @@ class MlDsaOp : public SignOp {
   }
 
   Status verify(std::span<const std::uint8_t> sig) override {
-    auto pk = view(*key_->get(CKA_VALUE));
     if (sig.size() != signature_length()) return Status(CKR_SIGNATURE_LEN_RANGE);
+    PQ_ASSIGN(prepared, prepared_mldsa_public(*key_, p_));
+    const mldsa::PreparedPublicKey& pk = *prepared;
     if (ph_ == nullptr) {
       std::uint8_t mu[mldsa::kMuBytes];
       mu_.squeeze(mu);
-      return from_crypto(mldsa::verify_mu(p_, pk, mu, sig));
+      return from_crypto(mldsa::verify_mu(pk, mu, sig));
     }
     PQ_ASSIGN(mprime, message_prime());
-    return from_crypto(mldsa::verify_internal(p_, pk, mprime, sig));
+    return from_crypto(mldsa::verify_internal(pk, mprime, sig));
   }
 
  private:

@@ -3,7 +3,7 @@
 //   2. ECDSA-P256 C_Sign ops/s, libpqhsm ÷ SoftHSM2 (Debian's libsofthsm2.so, goal ≥ 1.0);
 //   3. ML-DSA-65 signing with 1 thread vs 2 threads, each thread in its own session.
 // Each token operation is a full C_SignInit + C_Sign, as a client signing one message does.
-//   pqhsm-bench [--seconds S] [--module path] [--softhsm path] [--json]
+//   pqhsm-bench [--seconds S] [--module path] [--softhsm path] [--keyops-log relaxed|on|off] [--json]
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -135,22 +135,24 @@ std::string temp_dir(const char* prefix) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string module = PQHSM_MODULE_PATH, softhsm = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string module = PQHSM_MODULE_PATH, softhsm = "/usr/lib/softhsm/libsofthsm2.so", keyops_log;
   bool json = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--seconds" && i + 1 < argc) g_seconds = std::atof(argv[++i]);
     else if (a == "--module" && i + 1 < argc) module = argv[++i];
     else if (a == "--softhsm" && i + 1 < argc) softhsm = argv[++i];
+    else if (a == "--keyops-log" && i + 1 < argc) keyops_log = argv[++i];
     else if (a == "--json") json = true;
     else {
-      std::fprintf(stderr, "usage: pqhsm-bench [--seconds S] [--module path] [--softhsm path] [--json]\n");
+      std::fprintf(stderr, "usage: pqhsm-bench [--seconds S] [--module path] [--softhsm path] [--keyops-log relaxed|on|off] [--json]\n");
       return 2;
     }
   }
   // Private token directories and configurations for both modules.
   std::string pq = temp_dir("pqhsm-bench"), sh = temp_dir("softhsm-bench");
-  std::ofstream(pq + "/pqhsm.conf") << "token_dir = " << pq << "/tokens\nslots = 1\nkdf_iterations = 1000\n";
+  std::ofstream(pq + "/pqhsm.conf") << "token_dir = " << pq << "/tokens\nslots = 1\nkdf_iterations = 1000\n"
+                                    << (keyops_log.empty() ? "" : "keyops_log = " + keyops_log + "\n");
   std::filesystem::create_directories(sh + "/tokens");
   std::ofstream(sh + "/softhsm2.conf") << "directories.tokendir = " << sh << "/tokens\nobjectstore.backend = file\n";
   setenv("PQHSM_CONF", (pq + "/pqhsm.conf").c_str(), 1);

@@ -64,11 +64,15 @@ Result<std::uint64_t> Writer::append_leaf(std::string leaf) {
 }
 
 void Writer::append_async(std::string leaf, Done done) {
+  bool wake;
   {
     std::lock_guard l(mu_);
+    // The commit thread waits for a non-empty queue (or, in a batch delay, a full batch), so
+    // only those transitions need a wake-up; the others would cost the caller a syscall each.
+    wake = queue_.empty() || queue_.size() + 1 >= opt_.max_batch;
     queue_.push_back({std::move(leaf), std::move(done)});
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 // The commit loop. While one batch is being made durable, later callers queue up and form the
@@ -91,6 +95,8 @@ void Writer::run() {
       idle_cv_.wait(l, [&] { return !busy_ || checkpoint_due_; });
       continue;
     }
+    if (!queue_.empty() && opt_.batch_delay.count() > 0 && !stop_ && queue_.size() < opt_.max_batch)
+      cv_.wait_for(l, opt_.batch_delay, [&] { return stop_ || queue_.size() >= opt_.max_batch; });
     const bool timer = std::chrono::steady_clock::now() >= deadline;
     if (queue_.empty()) {
       if (stop_) break;

@@ -26,6 +26,9 @@ struct WriterOptions {
   std::uint64_t checkpoint_every = 1000;    // N entries
   std::chrono::milliseconds checkpoint_interval{10000};  // T
   std::size_t max_batch = 8192;             // entries per transaction
+  // Queued (append_async) entries wait up to this long for others to share their transaction:
+  // fewer, larger commits when the caller does not wait for each one (libpqhsm's relaxed log).
+  std::chrono::microseconds batch_delay{0};
 };
 
 class Writer {

@@ -2,8 +2,19 @@
 // refusals (including the MCP mechanism's policy refusals) appear as audit entries, the log
 // verifies against the token's published log key, tampering with the log file is detected, the
 // log key is no PKCS#11 object (nothing can find, export or sign with it), and no PIN is logged.
+// The relaxed mode's buffer: every operation reaches the log by C_Finalize, a full buffer makes
+// operations wait, and a log that cannot be written fails the token closed.
 #include <openssl/sha.h>
+#include <poll.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <thread>
 
 #include "audit/entry.h"
 #include "audit/verifier.h"
@@ -129,6 +140,65 @@ class TokenOplog : public TokenTest {
     EXPECT_RV(CKR_OK, f_->C_DestroyObject(s, k));
     EXPECT_RV(CKR_OK, f_->C_Finalize(nullptr));
     ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));  // for TearDown
+  }
+
+  // The message thread t signs as its i-th.
+  static std::string message(int t, int i) {
+    char b[32];
+    std::snprintf(b, sizeof b, "t%d-%d", t, i);
+    return b;
+  }
+
+  // C_SignInit + C_Sign of `msg`; the rv of whichever failed first.
+  CK_RV sign_rv(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE k, const Bytes& msg) {
+    CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
+    if (CK_RV rv = f_->C_SignInit(s, &m, k); rv != CKR_OK) return rv;
+    Bytes sig(4000);
+    CK_ULONG n = sig.size();
+    return f_->C_Sign(s, const_cast<CK_BYTE_PTR>(msg.data()), msg.size(), sig.data(), &n);
+  }
+
+  void reinitialise_with(const std::string& line) {
+    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+    if (!line.empty()) std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << line << "\n";
+    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+  }
+
+  // `threads` sessions sign `each` distinct messages concurrently, then C_Finalize: every
+  // signature is in the log exactly once and the log verifies with nothing uncovered.
+  void concurrent_signatures_all_logged(int threads, int each) {
+    CK_SESSION_HANDLE s0 = ready_session();
+    CK_OBJECT_HANDLE k = mldsa(s0, "k-many");
+    std::atomic<int> failures{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t)
+      ts.emplace_back([&, t] {
+        CK_SESSION_HANDLE s = 0;
+        if (f_->C_OpenSession(0, CKF_SERIAL_SESSION, nullptr, nullptr, &s) != CKR_OK) {
+          ++failures;
+          return;
+        }
+        for (int i = 0; i < each; ++i)
+          if (sign_rv(s, k, bytes(message(t, i).c_str())) != CKR_OK) ++failures;
+        f_->C_CloseSession(s);
+      });
+    for (auto& t : ts) t.join();
+    ASSERT_EQ(failures.load(), 0);
+    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));  // the durability barrier
+    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+    auto es = entries();
+    auto signs = where(es, "C_Sign", "allow");
+    ASSERT_EQ(signs.size(), static_cast<std::size_t>(threads * each));
+    std::set<std::string> digests;
+    for (auto& e : signs) digests.insert(e.msg_sha256);
+    EXPECT_EQ(digests.size(), signs.size()) << "each operation once";
+    for (int t = 0; t < threads; ++t)
+      for (int i = 0; i < each; ++i)
+        EXPECT_EQ(digests.count(sha256_hex(message(t, i))), 1u);
+    auto rep = verify();
+    EXPECT_TRUE(rep.ok) << rep.problem;
+    EXPECT_EQ(rep.entries, es.size());
+    EXPECT_EQ(rep.uncovered, 0u);
   }
 
   std::string ct_hex_;
@@ -284,6 +354,191 @@ TEST_F(TokenOplog, RelaxedStillLogsAndVerifies) {
   auto rep = verify();
   EXPECT_TRUE(rep.ok) << rep.problem;
   EXPECT_EQ(rep.uncovered, 0u);
+}
+
+// keyops_log = relaxed (the default): operations from two threads, each handed to the buffer
+// before C_Sign returns; C_Finalize commits them all.
+TEST_F(TokenOplog, RelaxedLogsEveryOperationFromTwoThreadsByFinalize) {
+  concurrent_signatures_all_logged(2, 300);
+}
+
+// The relaxed buffer is bounded: while another connection holds the log's write lock (the log
+// thread cannot commit), exactly 4096 operations (docs/token.md) return and the next one waits;
+// none is dropped once the lock is released.
+TEST_F(TokenOplog, RelaxedFullBufferMakesOperationsWait) {
+  constexpr int kBuffer = 4096, kOps = kBuffer + 40;
+  CK_SESSION_HANDLE s = ready_session();
+  CK_OBJECT_HANDLE k = mldsa(s, "k");
+  ASSERT_RV(CKR_OK, sign_rv(s, k, bytes("first")));
+  // Wait until everything so far is committed (key generation and the first signature).
+  for (int i = 0; i < 2000 && entries().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(entries().size(), 2u);
+  sqlite3* lock = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &lock), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::atomic<int> done{0}, failed{0};
+  std::thread t([&] {
+    CK_SESSION_HANDLE s2 = 0;
+    if (f_->C_OpenSession(0, CKF_SERIAL_SESSION, nullptr, nullptr, &s2) != CKR_OK) return (void)++failed;
+    for (int i = 0; i < kOps; ++i) {
+      if (sign_rv(s2, k, bytes(message(0, i).c_str())) != CKR_OK) ++failed;
+      ++done;
+    }
+  });
+  for (int i = 0; i < 24000 && done.load() < kBuffer && failed.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(done.load(), kBuffer);
+  // It stays there: the next operation waits for room instead of dropping or growing.
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    EXPECT_EQ(done.load(), kBuffer);
+  }
+  EXPECT_EQ(sqlite3_exec(lock, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(lock);
+  t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(done.load(), kOps);
+  reinitialise_with("");
+  auto es = entries();
+  EXPECT_EQ(where(es, "C_Sign", "allow").size(), static_cast<std::size_t>(kOps + 1));
+  auto rep = verify();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.uncovered, 0u);
+}
+
+// A process that exits without C_Finalize still commits its buffer (and signs a checkpoint):
+// the module's exit handler is the barrier. In a forked child, so that the test process goes on.
+TEST_F(TokenOplog, RelaxedExitWithoutFinalizeCommitsTheBuffer) {
+  constexpr int kOps = 200;
+  // Finalised first, so that the child's module state is all its own (nothing abandoned).
+  ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (f_->C_Initialize(nullptr) != CKR_OK) ::_exit(10);
+    CK_SESSION_HANDLE s = ready_session();
+    CK_OBJECT_HANDLE k = mldsa(s, "k");
+    for (int i = 0; i < kOps; ++i)
+      if (sign_rv(s, k, bytes(message(0, i).c_str())) != CKR_OK) ::_exit(11);
+    std::exit(0);  // no C_Finalize: exit handlers run, module state is never destroyed
+  }
+  int status = 0;
+  pid_t r = 0;
+  for (int i = 0; i < 24000 && (r = ::waitpid(pid, &status, WNOHANG)) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (r == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    FAIL() << "the child hung at exit";
+  }
+  ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));  // for TearDown
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(where(entries(), "C_Sign", "allow").size(), static_cast<std::size_t>(kOps));
+  auto rep = verify();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.uncovered, 0u) << "the exit handler signs a checkpoint";
+}
+
+// keyops_log = on: the same count, each entry durable before its C_Sign returned.
+TEST_F(TokenOplog, StrictLogsEveryOperationFromTwoThreads) {
+  reinitialise_with("keyops_log = on");
+  concurrent_signatures_all_logged(2, 150);
+}
+
+// A relaxed log that stops accepting writes (here: RLIMIT_FSIZE of one byte, so every SQLite
+// write fails with EFBIG, deterministic even as root) fails the token closed: later private-key
+// operations are refused with CKR_DEVICE_ERROR, nothing hangs, the reason goes to stderr once,
+// and a re-initialised module signs and logs again. Run in a forked child so that the limit
+// never touches the test process; the parent watches for a hang and reads the child's stderr.
+TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
+  int err[2];
+  ASSERT_EQ(pipe(err), 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(err[0]);
+    ::dup2(err[1], 2);
+    // Exit codes name the step that went wrong (parent prints them).
+    auto check = [](bool ok, int code) {
+      if (!ok) ::_exit(code);
+    };
+    check(f_->C_Initialize(nullptr) == CKR_OK, 10);  // a forked child initialises afresh
+    CK_SESSION_HANDLE s = ready_session();
+    CK_OBJECT_HANDLE k = mldsa(s, "k");
+    check(sign_rv(s, k, bytes("before")) == CKR_OK, 11);
+    // Committed (key generation and this signature) before the log is made unwritable.
+    for (int i = 0; i < 2000 && entries().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    check(entries().size() == 2, 24);
+    ::signal(SIGXFSZ, SIG_IGN);
+    rlimit old{};
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    rlimit tiny = old;
+    tiny.rlim_cur = 1;
+    check(::setrlimit(RLIMIT_FSIZE, &tiny) == 0, 12);
+    // Entries already handed over may still return CKR_OK (that is the relaxed window); the
+    // first refusal must come once the log thread has failed, and must be the documented code.
+    CK_RV rv = CKR_OK;
+    for (int i = 0; i < 100000 && rv == CKR_OK; ++i) rv = sign_rv(s, k, bytes("during"));
+    check(rv == CKR_DEVICE_ERROR, 13);
+    for (int i = 0; i < 3; ++i) check(sign_rv(s, k, bytes("after")) == CKR_DEVICE_ERROR, 14);
+    // Every hook refuses, including one that starts an operation and a key generation.
+    CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
+    check(f_->C_SignInit(s, &m, k) == CKR_DEVICE_ERROR, 15);
+    check(f_->C_DestroyObject(s, k) == CKR_DEVICE_ERROR, 16);
+    // Until re-initialised: C_Finalize returns (the barrier gives up on a failed log), and the
+    // next C_Initialize opens a fresh log that works.
+    check(::setrlimit(RLIMIT_FSIZE, &old) == 0, 17);
+    check(f_->C_Finalize(nullptr) == CKR_OK, 18);
+    check(f_->C_Initialize(nullptr) == CKR_OK, 19);
+    CK_SESSION_HANDLE s2 = open();
+    check(f_->C_Login(s2, CKU_USER, pin(kUserPin), len(kUserPin)) == CKR_OK, 20);
+    // Handles are per initialisation: find the key again.
+    CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE q{CKA_CLASS, &priv, sizeof priv};
+    CK_ULONG found = 0;
+    check(f_->C_FindObjectsInit(s2, &q, 1) == CKR_OK && f_->C_FindObjects(s2, &k, 1, &found) == CKR_OK &&
+              f_->C_FindObjectsFinal(s2) == CKR_OK && found == 1,
+          23);
+    check(sign_rv(s2, k, bytes("re-initialised")) == CKR_OK, 21);
+    check(f_->C_Finalize(nullptr) == CKR_OK, 22);
+    ::_exit(0);
+  }
+  ::close(err[1]);
+  // Read the child's stderr until it closes, with a generous bound: a hang is a failure.
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (;;) {
+    pollfd p{err[0], POLLIN, 0};
+    if (::poll(&p, 1, 200) > 0) {
+      char buf[4096];
+      const ssize_t n = ::read(err[0], buf, sizeof buf);
+      if (n <= 0) break;
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ADD_FAILURE() << "the child hung";
+      break;
+    }
+  }
+  ::close(err[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "failed step (see the child's exit codes); stderr: " << text;
+  const std::string why = "cannot be written";
+  const auto first = text.find(why);
+  EXPECT_NE(first, std::string::npos) << text;
+  EXPECT_EQ(text.find(why, first + 1), std::string::npos) << "said once: " << text;
+  EXPECT_EQ(text.find(kUserPin), std::string::npos);
+  // What reached the log before the failure and after the re-initialisation verifies.
+  auto signs = where(entries(), "C_Sign", "allow");
+  ASSERT_GE(signs.size(), 2u);
+  EXPECT_EQ(signs.front().msg_sha256, sha256_hex("before"));
+  EXPECT_EQ(signs.back().msg_sha256, sha256_hex("re-initialised"));
+  auto rep = verify();
+  EXPECT_TRUE(rep.ok) << rep.problem;
 }
 
 // keyops_log = off in pqhsm.conf: no log at all (and a bad value fails C_Initialize).

@@ -7,10 +7,10 @@
 //   max_pin_failures consecutive wrong PINs before the PIN locks (default 10)
 //   kdf_iterations   PBKDF2-HMAC-SHA256 iterations for the PIN keys (default 600000)
 //   keyops_log       relaxed | on | off: the key-operation log (core/oplog.h). relaxed (default):
-//                    each entry is committed before the C function returns and survives a killed
-//                    process; the log is fsynced at every checkpoint (64 operations or 10 s), so a
-//                    power loss can lose only entries after the last checkpoint. on: fsync per
-//                    commit (an fsync per operation on a single-threaded caller).
+//                    each entry is buffered (bounded) before the C function returns and committed
+//                    by the log's thread; a killed process can lose only the buffered entries; a
+//                    failed commit refuses later operations (CKR_DEVICE_ERROR). on: committed
+//                    and fsynced before the C function returns.
 // A missing file gives the defaults; an unreadable or malformed file fails C_Initialize.
 #pragma once
 

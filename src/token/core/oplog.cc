@@ -2,7 +2,11 @@
 
 #include <openssl/evp.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <set>
 
 #include "audit/merkle.h"
 #include "audit/signers.h"
@@ -33,6 +37,27 @@ bool is_refusal(CK_RV rv) {
 }
 
 thread_local std::string t_policy_rule;
+
+// The relaxed logs alive in this process, so that a process that exits without C_Finalize
+// still commits its buffer (the module's state is never destroyed, so no destructor would).
+// Leaked on purpose, like the module itself: exit handlers may still reach it.
+struct Live {
+  std::mutex mu;
+  std::set<Log*> logs;
+};
+Live& live() {
+  static Live* l = new Live;
+  return *l;
+}
+
+// Registered (once) when the first relaxed log opens, hence after the crypto library's own exit
+// handler, so it runs before that one (exit handlers run in reverse order). A forked child's
+// copies of the parent's logs are skipped (Log::barrier checks the pid).
+void at_exit() {
+  Live& l = live();
+  std::lock_guard g(l.mu);
+  for (Log* log : l.logs) log->barrier(std::chrono::seconds(5));
+}
 
 }  // namespace
 
@@ -103,26 +128,82 @@ bool LogSigner::unlocked() const {
 
 Result<std::unique_ptr<Log>> Log::open(const std::string& dir, const std::string& origin, LogSigner& signer,
                                        bool relaxed) {
-  auto s = audit::open_sqlite(dir + "/" + kLogFile, false, relaxed);
+  const std::string path = dir + "/" + kLogFile;
+  auto s = audit::open_sqlite(path, false, relaxed);
   if (!s) return Status(CKR_DEVICE_ERROR);
   std::unique_ptr<Log> l(new Log());
   l->store_ = std::move(s.value());
   l->signer_ = &signer;
-  // A checkpoint every 64 operations or 10 s, and one when the module is finalised.
-  audit::WriterOptions o{origin, {&signer}, 64, std::chrono::seconds(10)};
+  l->path_ = path;
+  l->relaxed_ = relaxed;
+  l->pid_ = ::getpid();
+  // A checkpoint every 64 operations or 10 s, and one when the module is finalised. Batches are
+  // at most the buffer's size. Relaxed: entries gather for up to kBatchDelay so that a busy token
+  // commits tens of entries per transaction instead of one (the commit would otherwise cost the
+  // machine about as much CPU as an ECDSA signature, per signature).
+  audit::WriterOptions o{origin, {&signer}, 64, std::chrono::seconds(10), kBufferedEntries,
+                         relaxed ? kBatchDelay : std::chrono::microseconds(0)};
   l->writer_ = std::make_unique<audit::Writer>(*l->store_, o);
+  if (relaxed) {
+    static std::once_flag once;
+    std::call_once(once, [] { std::atexit(at_exit); });
+    std::lock_guard g(live().mu);
+    live().logs.insert(l.get());
+  }
   return l;
 }
 
 Log::~Log() {
+  if (relaxed_) {
+    std::lock_guard g(live().mu);
+    live().logs.erase(this);
+  }
+  // checkpoint_now first commits everything queued: the buffer is empty after it, so the
+  // completion callbacks (which touch this object) have all run.
   if (signer_->unlocked()) (void)writer_->checkpoint_now();
   writer_.reset();
 }
 
-bool Log::append(const audit::Entry& e) {
-  auto c = e.canonical();
-  if (!c) return false;
-  return writer_->append_leaf(std::move(c.value())).ok();
+void Log::barrier(std::chrono::milliseconds limit) {
+  if (pid_ != ::getpid()) return;  // a forked child's copy: the writer thread is the parent's
+  std::unique_lock l(mu_);
+  if (!room_.wait_for(l, limit, [&] { return buffered_ == 0 || failed_.load(); })) return;
+  l.unlock();
+  if (signer_->unlocked() && !failed_.load()) (void)writer_->checkpoint_now();
+}
+
+void Log::committed(const audit::Result<std::uint64_t>& r) {
+  if (!r && !failed_.exchange(true, std::memory_order_acq_rel)) {
+    // Once per log, and nothing secret: the path and the storage's reason (no entry content).
+    std::fprintf(stderr,
+                 "libpqhsm: the key-operation log %s cannot be written (%s); every further private-key "
+                 "operation is refused with CKR_DEVICE_ERROR until the module is re-initialised\n",
+                 path_.c_str(), r.error().message.c_str());
+  }
+  {
+    std::lock_guard l(mu_);
+    --buffered_;
+  }
+  room_.notify_all();
+}
+
+CK_RV Log::append(std::string leaf) {
+  if (!relaxed_) return writer_->append_leaf(std::move(leaf)).ok() ? CKR_OK : CKR_FUNCTION_FAILED;
+  {
+    std::unique_lock l(mu_);
+    // Back-pressure: wait for the log thread rather than drop an entry or grow without bound.
+    room_.wait(l, [&] { return buffered_ < kBufferedEntries || failed_.load(); });
+    if (failed_.load()) return kLogFailed;
+    ++buffered_;
+  }
+  writer_->append_async(std::move(leaf), [this](audit::Result<std::uint64_t> r) { committed(r); });
+  return CKR_OK;
+}
+
+CK_RV gate(Token& t) {
+  if (!t.keyops_log() || !t.keyops_relaxed()) return CKR_OK;
+  Log* log = t.oplog();
+  return log ? log->health() : CKR_OK;  // a log that cannot be opened fails the operation in finish
 }
 
 void note_policy_rule(const std::string& line) {
@@ -158,15 +239,18 @@ CK_RV finish(Token& t, const Op& op, CK_RV rv) {
     t_policy_rule.clear();
   }
   e.msg_sha256 = op.msg_sha256;
-  if (!e.canonical().ok()) {
+  auto leaf = e.canonical();
+  if (!leaf) {
     // Labels and owners are caller bytes; one that is not UTF-8 is logged as hex.
     e.name = "hex:" + hex({reinterpret_cast<const std::uint8_t*>(op.key.label.data()), op.key.label.size()});
     e.agent = "hex:" + hex({reinterpret_cast<const std::uint8_t*>(op.key.owner.data()), op.key.owner.size()});
+    leaf = e.canonical();
   }
   Log* log = t.oplog();
-  const bool ok = log && log->append(e);
-  // An operation that succeeded but could not be logged does not count as done.
-  return ok || rv != CKR_OK ? rv : CKR_FUNCTION_FAILED;
+  const CK_RV logged = !leaf || !log ? CKR_FUNCTION_FAILED : log->append(std::move(leaf.value()));
+  // An operation that succeeded but could not be logged does not count as done; a refusal keeps
+  // its own code.
+  return logged == CKR_OK || rv != CKR_OK ? rv : logged;
 }
 
 }  // namespace pqmcp::token::oplog

@@ -1,16 +1,23 @@
 // libpqhsm's own key-operation log (docs/token.md "Key-operation log"): every private-key
 // operation — sign, decrypt, decapsulate, wrap, unwrap, key generation, destroy — allowed or
-// refused, as one audit::Entry (docs/audit-log.md) in <slot dir>/keyops-audit.db, appended
-// durably before the C function returns. Checkpoints are signed by the token's log key, an
+// refused, as one audit::Entry (docs/audit-log.md) in <slot dir>/keyops-audit.db. With
+// keyops_log = on the entry is durable before the C function returns; with relaxed (the default)
+// it is built on the caller's thread and handed to a bounded buffer that the audit writer's
+// thread commits in batches (docs/token.md "Key-operation log" for the exact guarantees and the
+// fail-closed rule). Checkpoints are signed by the token's log key, an
 // ML-DSA-65 key that is no PKCS#11 object: its seed is sealed under the token's master key in the
 // token database (meta "oplog_key"), so no C_* function can find, export or use it. Its public key
 // is published as a signed-note vkey in <slot dir>/keyops-audit.vkey (one line per key ever used).
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <sys/types.h>
 
 #include "audit/note.h"
 #include "audit/storage.h"
@@ -75,24 +82,59 @@ class LogSigner final : public audit::NoteSigner {
   audit::Bytes pk_;
 };
 
+// Entries a relaxed log holds in memory at most (written by the caller, not yet committed). At
+// the limit an operation waits for room: memory stays bounded and no entry is dropped. A
+// hardware HSM's audit RAM plays the same role. 4096 entries (~2 MiB) are about 0.12 s of the
+// fastest signing this token does (ECDSA P-256, ~33,000/s on one core), a dozen batch delays.
+inline constexpr std::size_t kBufferedEntries = 4096;
+// How long a relaxed log's thread lets entries gather before it commits them together.
+inline constexpr std::chrono::microseconds kBatchDelay{10000};
+
+// What a relaxed log's failure turns every later private-key operation into (docs/token.md):
+// a persistent condition of the token, not of the call, hence CKR_DEVICE_ERROR (PKCS#11 base
+// spec §5.1, codes of functions that use a token: "some problem has occurred with the token")
+// rather than CKR_FUNCTION_FAILED, which says this one call failed for an unstated reason.
+inline constexpr CK_RV kLogFailed = CKR_DEVICE_ERROR;
+
 class Log {
  public:
   static Result<std::unique_ptr<Log>> open(const std::string& dir, const std::string& origin, LogSigner& signer,
                                            bool relaxed);
-  ~Log();  // signs a checkpoint of what this process appended, when the signer is unlocked
-  // Durable when it returns true.
-  bool append(const audit::Entry& e);
+  // Commits what is buffered, then signs a checkpoint of what this process appended when the
+  // signer is unlocked: the durability barrier of C_Finalize.
+  ~Log();
+  // One canonical entry. on: CKR_OK once durable, CKR_FUNCTION_FAILED if it could not be.
+  // relaxed: CKR_OK once buffered (waiting for room at kBufferedEntries), kLogFailed once an
+  // earlier entry could not be committed.
+  CK_RV append(std::string leaf);
+  // kLogFailed once a buffered entry could not be committed (relaxed only); CKR_OK otherwise.
+  CK_RV health() const { return failed_.load(std::memory_order_acquire) ? kLogFailed : CKR_OK; }
+  // Waits up to `limit` for the buffer to empty, then signs a checkpoint (process exit).
+  void barrier(std::chrono::milliseconds limit);
 
  private:
   Log() = default;
+  void committed(const audit::Result<std::uint64_t>& r);
   std::unique_ptr<audit::Storage> store_;
   std::unique_ptr<audit::Writer> writer_;
   LogSigner* signer_ = nullptr;
+  std::string path_;
+  bool relaxed_ = false;
+  pid_t pid_ = 0;
+  std::mutex mu_;
+  std::condition_variable room_;  // buffered_ fell, or the log failed
+  std::size_t buffered_ = 0;
+  std::atomic<bool> failed_{false};
 };
 
+// kLogFailed when the token's relaxed log has failed (the operation must not run); CKR_OK
+// otherwise, including when the log is off or cannot be opened (finish then fails the operation).
+// Opens the log on first use.
+CK_RV gate(Token& t);
+
 // The record of one operation. rv is what the C function is about to return; the result is what
-// it must return instead: rv, or CKR_FUNCTION_FAILED when a successful operation could not be
-// logged (the caller then wipes any output).
+// it must return instead: rv, or — when a successful operation could not be logged —
+// CKR_FUNCTION_FAILED (on) or kLogFailed (relaxed); the caller then wipes any output.
 struct Op {
   const char* fn;
   CK_MECHANISM_TYPE mech = 0;

@@ -1,8 +1,10 @@
 // The shim's hooks into the key-operation log (core/oplog.h). Each wraps the body of one C
 // function, so the functions themselves change by one line: the body runs as before, then its
-// outcome is appended (durably) before the C function returns. A length query or a too-small
-// buffer is not an operation and is not logged. When a successful operation cannot be logged the
-// caller gets CKR_FUNCTION_FAILED and its output is wiped.
+// outcome is appended (durably with keyops_log = on, into the bounded buffer with relaxed) before
+// the C function returns. A length query or a too-small buffer is not an operation and is not
+// logged. When a successful operation cannot be logged the caller gets CKR_FUNCTION_FAILED (on)
+// or CKR_DEVICE_ERROR (relaxed) and its output is wiped. Once a relaxed log has failed, every
+// hook refuses before the body runs: no private key is used while nothing records it.
 #pragma once
 
 #include <string>
@@ -23,10 +25,17 @@ inline oplog::KeyRef key_ref(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k) {
 
 inline CK_MECHANISM_TYPE mech_of(CK_MECHANISM_PTR m) { return m ? m->mechanism : 0; }
 
+// CKR_OK, or oplog::kLogFailed when the session's token has a failed relaxed log.
+inline CK_RV gate(CK_SESSION_HANDLE h) {
+  auto s = session(h);
+  return s.ok() ? oplog::gate(*s.value()->token) : CKR_OK;  // no session: the body says so
+}
+
 // A one-call operation. `length_query`: the caller only asked for the output size.
 template <typename F>
 Status logged(CK_SESSION_HANDLE h, oplog::Op op, bool length_query, F&& body, CK_BYTE_PTR out = nullptr,
               CK_ULONG_PTR out_len = nullptr) {
+  if (CK_RV g = gate(h); g != CKR_OK) return Status(g);
   Status st = body();
   if (st.rv() == CKR_BUFFER_TOO_SMALL || (st.ok() && length_query)) return st;
   auto s = session(h);
@@ -41,6 +50,7 @@ Status logged(CK_SESSION_HANDLE h, oplog::Op op, bool length_query, F&& body, CK
 template <typename F>
 Status begin(CK_SESSION_HANDLE h, const char* fn, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key,
              std::unique_ptr<oplog::Pending> Session::*pending, F&& body) {
+  if (CK_RV g = gate(h); g != CKR_OK) return Status(g);
   oplog::KeyRef ref = key_ref(h, key);
   Status st = body();
   auto s = session(h);
@@ -60,6 +70,16 @@ template <typename OpT, typename F>
 Status ended(CK_SESSION_HANDLE h, const char* fn, std::unique_ptr<OpT> Session::*active,
              std::unique_ptr<oplog::Pending> Session::*pending, std::span<const std::uint8_t> data, bool single,
              F&& body, CK_BYTE_PTR out = nullptr, CK_ULONG_PTR out_len = nullptr) {
+  if (CK_RV g = gate(h); g != CKR_OK) {
+    // A call that fails (other than CKR_BUFFER_TOO_SMALL) ends the active operation (base spec).
+    auto sr = session(h);
+    if (sr.ok()) {
+      std::lock_guard l(sr.value()->mu);
+      (*sr.value()).*active = nullptr;
+      (*sr.value()).*pending = nullptr;
+    }
+    return Status(g);
+  }
   Status st = body();
   auto sr = session(h);
   if (!sr.ok()) return st;

@@ -25,6 +25,7 @@
 #include <array>
 
 #include "crypto/ct.h"
+#include "crypto/mldsa/ntt_constants.h"
 #include "crypto/secure.h"
 
 #define PQMCP_AVX2 __attribute__((target("avx2")))
@@ -32,49 +33,7 @@
 namespace pqmcp::crypto::mldsa::internal::avx2 {
 namespace {
 
-constexpr std::int32_t kQinv = 58728449;  // q^-1 mod 2^32
-static_assert(static_cast<std::uint32_t>(kQ) * static_cast<std::uint32_t>(kQinv) == 1u);
-
-// ---- Twiddle factors: the same values as arith_portable.cc's zetas (ζ = 1753, Montgomery
-// form, centred; FIPS 204 §7.5 and Appendix B), regrouped for the layouts used below. ----
-
-constexpr std::uint64_t pow_mod(std::uint64_t b, std::uint64_t e) {
-  std::uint64_t r = 1;
-  b %= kQ;
-  while (e != 0) {
-    if (e & 1) r = r * b % kQ;
-    b = b * b % kQ;
-    e >>= 1;
-  }
-  return r;
-}
-
-constexpr unsigned bitrev8(unsigned x) {
-  unsigned r = 0;
-  for (int i = 0; i < 8; ++i) r |= ((x >> i) & 1u) << (7 - i);
-  return r;
-}
-
-constexpr std::int32_t centred(std::uint64_t v) {
-  return static_cast<std::int32_t>(v > static_cast<std::uint64_t>(kQ / 2) ? static_cast<std::int64_t>(v) - kQ
-                                                                          : static_cast<std::int64_t>(v));
-}
-
-constexpr std::array<std::int32_t, kN> make_zetas() {
-  std::array<std::int32_t, kN> z{};
-  const std::uint64_t mont = (std::uint64_t{1} << 32) % kQ;
-  for (unsigned i = 0; i < kN; ++i) z[i] = centred(pow_mod(1753, bitrev8(i)) * mont % kQ);
-  return z;
-}
-constexpr std::array<std::int32_t, kN> kZetas = make_zetas();
-static_assert(kZetas[1] == 25847 && kZetas[255] == 1976782);
-
-constexpr std::int32_t kInvNttScale = static_cast<std::int32_t>(pow_mod(2, 56));  // 2^64/256 mod q
-static_assert(kInvNttScale == 41978);
-constexpr std::uint64_t kInv2To32 = pow_mod((std::uint64_t{1} << 32) % kQ, kQ - 2);
-constexpr std::int32_t kInvNttLastZeta = centred(
-    static_cast<std::uint64_t>(kInvNttScale) *
-    static_cast<std::uint64_t>(kQ - (kZetas[1] % kQ + kQ) % kQ) % kQ * kInv2To32 % kQ);
+using namespace ntt_constants;  // the portable code's constants, regrouped below for the vector layouts
 
 // The last three NTT layers (len 4, 2, 1) act inside blocks of 8 consecutive coefficients. They
 // run on a transposed 8×8 tile: vector i holds coefficient i of 8 consecutive blocks, so every

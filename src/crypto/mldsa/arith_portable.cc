@@ -10,61 +10,13 @@
 #include "crypto/ct.h"
 #include "crypto/mldsa/arith.h"
 #include "crypto/mldsa/arith_backends.h"
+#include "crypto/mldsa/ntt_constants.h"
 #include "crypto/secure.h"
 
 namespace pqmcp::crypto::mldsa::internal {
 namespace {
 
-constexpr std::int32_t kQinv = 58728449;  // q^-1 mod 2^32
-static_assert(static_cast<std::uint32_t>(kQ) * static_cast<std::uint32_t>(kQinv) == 1u);
-
-constexpr std::uint64_t pow_mod(std::uint64_t b, std::uint64_t e) {
-  std::uint64_t r = 1;
-  b %= kQ;
-  while (e != 0) {
-    if (e & 1) r = r * b % kQ;
-    b = b * b % kQ;
-    e >>= 1;
-  }
-  return r;
-}
-
-constexpr unsigned bitrev8(unsigned x) {
-  unsigned r = 0;
-  for (int i = 0; i < 8; ++i) r |= ((x >> i) & 1u) << (7 - i);
-  return r;
-}
-
-// zetas[i] = ζ^BitRev8(i)·2^32 mod q, centred, with ζ = 1753 the 512th root of unity of
-// FIPS 204 §7.5 (Appendix B lists the plain values). Computed here so no table is typed by hand.
-constexpr std::array<std::int32_t, kN> make_zetas() {
-  std::array<std::int32_t, kN> z{};
-  const std::uint64_t mont = (std::uint64_t{1} << 32) % kQ;
-  for (unsigned i = 0; i < kN; ++i) {
-    std::int64_t v = static_cast<std::int64_t>(pow_mod(1753, bitrev8(i)) * mont % kQ);
-    if (v > kQ / 2) v -= kQ;
-    z[i] = static_cast<std::int32_t>(v);
-  }
-  return z;
-}
-constexpr std::array<std::int32_t, kN> kZetas = make_zetas();
-static_assert(kZetas[1] == 25847 && kZetas[255] == 1976782);
-
-// 2^64 / 256 mod q: one factor 2^32 cancels the final Montgomery reduction, the other restores
-// the Montgomery factor the pointwise product removed, and 1/256 is the inverse NTT's scaling.
-constexpr std::int32_t kInvNttScale = static_cast<std::int32_t>(pow_mod(2, 56));
-static_assert(kInvNttScale == 41978);
-
-// 2^32·f·(-ζ^BitRev8(1))·2^-64 mod q: the last inverse-NTT layer's twiddle with the scaling f
-// folded in, so one Montgomery multiplication does both (FIPS 204 Algorithm 42 lines 21-23).
-constexpr std::int32_t centred(std::uint64_t v) {
-  return static_cast<std::int32_t>(v > static_cast<std::uint64_t>(kQ / 2) ? static_cast<std::int64_t>(v) - kQ
-                                                                          : static_cast<std::int64_t>(v));
-}
-constexpr std::uint64_t kInv2To32 = pow_mod((std::uint64_t{1} << 32) % kQ, kQ - 2);
-constexpr std::int32_t kInvNttLastZeta = centred(
-    static_cast<std::uint64_t>(kInvNttScale) *
-    static_cast<std::uint64_t>(kQ - (kZetas[1] % kQ + kQ) % kQ) % kQ * kInv2To32 % kQ);
+using namespace ntt_constants;
 
 // The scalar operations, inlined into the polynomial loops. The exported functions below wrap
 // them for the field test: the library is built with -fPIC, where GCC does not inline a call

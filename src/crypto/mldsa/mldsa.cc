@@ -139,12 +139,13 @@ Status sign_impl(const PreparedPrivateKey& key, const Formatted* f, const Bytes*
 }
 
 // The entry points on an encoded key: prepare it, then sign with it.
-Status sign_encoded(ParamSet ps, Bytes sk, const Formatted* f, const Bytes* mprime, const std::uint8_t* mu_in,
-                    const std::uint8_t* rnd_in, Randomness mode, std::vector<std::uint8_t>& sig) noexcept {
+// Prepares an encoded private key and runs fn on it; sig is left empty on every error.
+template <class Fn>
+Status with_private(ParamSet ps, Bytes sk, std::vector<std::uint8_t>& sig, Fn&& fn) noexcept {
   sig.clear();
   PreparedPrivateKey key;
   if (Status s = PreparedPrivateKey::load(ps, sk, key); !is_ok(s)) return s;
-  return sign_impl(key, f, mprime, mu_in, rnd_in, mode, sig);
+  return fn(key);
 }
 
 // The one implementation of verification.
@@ -159,15 +160,16 @@ Status verify_impl(const PreparedPublicKey& key, const Formatted* f, const Bytes
   return internal::verify_from_mu(p, *key.impl(), mu, sig.data());
 }
 
-Status verify_encoded(ParamSet ps, Bytes pk, const Formatted* f, const Bytes* mprime, const std::uint8_t* mu_in,
-                      Bytes sig) noexcept {
+// Prepares an encoded public key and runs fn on it, checking the lengths first so that a
+// malformed input costs no key preparation.
+template <class Fn>
+Status with_public(ParamSet ps, Bytes pk, Bytes sig, Fn&& fn) noexcept {
   if (!valid_param_set(ps)) return Status::kUnsupported;
   const Params& p = params(ps);
-  // Lengths first, so a malformed input costs no key preparation.
   if (pk.size() != p.pk_bytes() || sig.size() != p.sig_bytes()) return Status::kBadLength;
   PreparedPublicKey key;
   if (Status s = PreparedPublicKey::load(ps, pk, key); !is_ok(s)) return s;
-  return verify_impl(key, f, mprime, mu_in, sig);
+  return fn(key);
 }
 
 }  // namespace
@@ -247,61 +249,51 @@ Status keygen(ParamSet ps, std::vector<std::uint8_t>& pk, SecureBuffer& sk, Seed
   return Status::kOk;
 }
 
+// The functions on encoded keys prepare the key and call the prepared-key function, so each
+// entry point has one body. The context length is checked first, as before any key work.
 Status sign(ParamSet ps, std::span<const std::uint8_t> sk, std::span<const std::uint8_t> msg,
             std::span<const std::uint8_t> ctx, std::vector<std::uint8_t>& sig, Randomness r) noexcept {
-  sig.clear();
-  if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
-  const Formatted f{0, ctx, msg, {}};
-  return sign_encoded(ps, sk, &f, nullptr, nullptr, nullptr, r, sig);
+  if (ctx.size() > kMaxContextBytes) return sig.clear(), Status::kBadContext;
+  return with_private(ps, sk, sig, [&](const PreparedPrivateKey& k) { return sign(k, msg, ctx, sig, r); });
 }
 
 Status sign_prehash(ParamSet ps, std::span<const std::uint8_t> sk, std::span<const std::uint8_t> msg,
                     std::span<const std::uint8_t> ctx, PreHash ph, std::vector<std::uint8_t>& sig,
                     Randomness r) noexcept {
-  sig.clear();
-  if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
-  std::uint8_t oid[11], digest[64];
-  std::size_t len = 0;
-  if (Status s = prehash(ph, msg, oid, digest, &len); !is_ok(s)) return s;
-  const Formatted f{1, ctx, Bytes(digest, len), Bytes(oid, sizeof oid)};
-  return sign_encoded(ps, sk, &f, nullptr, nullptr, nullptr, r, sig);
+  if (ctx.size() > kMaxContextBytes) return sig.clear(), Status::kBadContext;
+  return with_private(ps, sk, sig, [&](const PreparedPrivateKey& k) { return sign_prehash(k, msg, ctx, ph, sig, r); });
 }
 
 Status sign_mu(ParamSet ps, std::span<const std::uint8_t> sk, std::span<const std::uint8_t, kMuBytes> mu,
                std::vector<std::uint8_t>& sig, Randomness r) noexcept {
-  return sign_encoded(ps, sk, nullptr, nullptr, mu.data(), nullptr, r, sig);
+  return with_private(ps, sk, sig, [&](const PreparedPrivateKey& k) { return sign_mu(k, mu, sig, r); });
 }
 
 Status sign_internal(ParamSet ps, std::span<const std::uint8_t> sk, std::span<const std::uint8_t> mprime,
                      std::span<const std::uint8_t, kRndBytes> rnd, std::vector<std::uint8_t>& sig) noexcept {
-  return sign_encoded(ps, sk, nullptr, &mprime, nullptr, rnd.data(), Randomness::kDeterministic, sig);
+  return with_private(ps, sk, sig, [&](const PreparedPrivateKey& k) { return sign_internal(k, mprime, rnd, sig); });
 }
 
 Status verify(ParamSet ps, std::span<const std::uint8_t> pk, std::span<const std::uint8_t> msg,
               std::span<const std::uint8_t> ctx, std::span<const std::uint8_t> sig) noexcept {
   if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
-  const Formatted f{0, ctx, msg, {}};
-  return verify_encoded(ps, pk, &f, nullptr, nullptr, sig);
+  return with_public(ps, pk, sig, [&](const PreparedPublicKey& k) { return verify(k, msg, ctx, sig); });
 }
 
 Status verify_prehash(ParamSet ps, std::span<const std::uint8_t> pk, std::span<const std::uint8_t> msg,
                       std::span<const std::uint8_t> ctx, PreHash ph, std::span<const std::uint8_t> sig) noexcept {
   if (ctx.size() > kMaxContextBytes) return Status::kBadContext;
-  std::uint8_t oid[11], digest[64];
-  std::size_t len = 0;
-  if (Status s = prehash(ph, msg, oid, digest, &len); !is_ok(s)) return s;
-  const Formatted f{1, ctx, Bytes(digest, len), Bytes(oid, sizeof oid)};
-  return verify_encoded(ps, pk, &f, nullptr, nullptr, sig);
+  return with_public(ps, pk, sig, [&](const PreparedPublicKey& k) { return verify_prehash(k, msg, ctx, ph, sig); });
 }
 
 Status verify_mu(ParamSet ps, std::span<const std::uint8_t> pk, std::span<const std::uint8_t, kMuBytes> mu,
                  std::span<const std::uint8_t> sig) noexcept {
-  return verify_encoded(ps, pk, nullptr, nullptr, mu.data(), sig);
+  return with_public(ps, pk, sig, [&](const PreparedPublicKey& k) { return verify_mu(k, mu, sig); });
 }
 
 Status verify_internal(ParamSet ps, std::span<const std::uint8_t> pk, std::span<const std::uint8_t> mprime,
                        std::span<const std::uint8_t> sig) noexcept {
-  return verify_encoded(ps, pk, nullptr, &mprime, nullptr, sig);
+  return with_public(ps, pk, sig, [&](const PreparedPublicKey& k) { return verify_internal(k, mprime, sig); });
 }
 
 // ---- Prepared keys ----

@@ -18,39 +18,33 @@
 #define PQMCP_MLDSA_HAVE_AVX2 0
 #endif
 
+// The functions each backend provides, with the signatures of arith.h (declared once, for both
+// namespaces below).
+#define PQMCP_MLDSA_BACKEND_FUNCTIONS \
+  void ntt(Poly& a) noexcept; \
+  void invntt_tomont(Poly& a) noexcept; \
+  void poly_pointwise(Poly& r, const Poly& a, const Poly& b) noexcept; \
+  void poly_pointwise_acc(Poly& r, const Poly& a, const Poly& b) noexcept; \
+  void poly_reduce(Poly& a) noexcept; \
+  void poly_caddq(Poly& a) noexcept; \
+  void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept; \
+  void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept; \
+  std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept; \
+  void poly_decompose(Poly& a1, Poly& a0, const Poly& a, std::int32_t gamma2) noexcept; \
+  std::uint32_t poly_make_hint(Poly& h, const Poly& a0, const Poly& a1, std::int32_t gamma2) noexcept; \
+  void poly_use_hint(Poly& r, const Poly& a, const Poly& h, std::int32_t gamma2) noexcept;
+
 namespace pqmcp::crypto::mldsa::internal {
 
 namespace portable {
-void ntt(Poly& a) noexcept;
-void invntt_tomont(Poly& a) noexcept;
-void poly_pointwise(Poly& r, const Poly& a, const Poly& b) noexcept;
-void poly_pointwise_acc(Poly& r, const Poly& a, const Poly& b) noexcept;
-void poly_reduce(Poly& a) noexcept;
-void poly_caddq(Poly& a) noexcept;
-void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept;
-void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept;
-std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept;
-void poly_decompose(Poly& a1, Poly& a0, const Poly& a, std::int32_t gamma2) noexcept;
-std::uint32_t poly_make_hint(Poly& h, const Poly& a0, const Poly& a1, std::int32_t gamma2) noexcept;
-void poly_use_hint(Poly& r, const Poly& a, const Poly& h, std::int32_t gamma2) noexcept;
+PQMCP_MLDSA_BACKEND_FUNCTIONS
 }  // namespace portable
 
 #if PQMCP_MLDSA_HAVE_AVX2
 // Defined in arith_avx2.cc; each function is compiled for AVX2 on its own (target attribute), so
 // calling one on a CPU without AVX2 is an illegal instruction: callers check cpu_has_avx2().
 namespace avx2 {
-void ntt(Poly& a) noexcept;
-void invntt_tomont(Poly& a) noexcept;
-void poly_pointwise(Poly& r, const Poly& a, const Poly& b) noexcept;
-void poly_pointwise_acc(Poly& r, const Poly& a, const Poly& b) noexcept;
-void poly_reduce(Poly& a) noexcept;
-void poly_caddq(Poly& a) noexcept;
-void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept;
-void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept;
-std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept;
-void poly_decompose(Poly& a1, Poly& a0, const Poly& a, std::int32_t gamma2) noexcept;
-std::uint32_t poly_make_hint(Poly& h, const Poly& a0, const Poly& a1, std::int32_t gamma2) noexcept;
-void poly_use_hint(Poly& r, const Poly& a, const Poly& h, std::int32_t gamma2) noexcept;
+PQMCP_MLDSA_BACKEND_FUNCTIONS
 }  // namespace avx2
 #endif
 

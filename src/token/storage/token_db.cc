@@ -63,6 +63,7 @@ Result<std::unique_ptr<TokenDb>> TokenDb::open(const std::string& dir) {
 }
 
 TokenDb::~TokenDb() {
+  sqlite3_finalize(data_version_stmt_);
   if (db_) sqlite3_close_v2(db_);
 }
 
@@ -71,10 +72,17 @@ Status TokenDb::exec(const char* sql) {
                                                                         : Status(CKR_DEVICE_ERROR);
 }
 
+// PRAGMA data_version (https://sqlite.org/pragma.html#pragma_data_version) changes when another
+// connection commits, so a token shared by several processes sees their changes.
 Result<bool> TokenDb::changed() {
-  Stmt st(db_, "PRAGMA data_version");
-  if (!st || sqlite3_step(st.s) != SQLITE_ROW) return Status(CKR_DEVICE_ERROR);
-  std::int64_t v = sqlite3_column_int64(st.s, 0);
+  if (!data_version_stmt_ && sqlite3_prepare_v2(db_, "PRAGMA data_version", -1, &data_version_stmt_, nullptr) != SQLITE_OK) {
+    data_version_stmt_ = nullptr;
+    return Status(CKR_DEVICE_ERROR);
+  }
+  const int rc = sqlite3_step(data_version_stmt_);
+  const std::int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(data_version_stmt_, 0) : 0;
+  sqlite3_reset(data_version_stmt_);
+  if (rc != SQLITE_ROW) return Status(CKR_DEVICE_ERROR);
   bool c = v != data_version_;
   data_version_ = v;
   return c;

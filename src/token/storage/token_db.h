@@ -16,6 +16,7 @@
 #include "core/result.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace pqmcp::token {
 
@@ -63,6 +64,8 @@ class TokenDb {
   Status exec(const char* sql);
   sqlite3* db_;
   std::int64_t data_version_ = -1;
+  // "PRAGMA data_version", prepared once: changed() runs before every object lookup.
+  sqlite3_stmt* data_version_stmt_ = nullptr;
 };
 
 // RAII transaction: rolls back unless committed.

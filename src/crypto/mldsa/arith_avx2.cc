@@ -14,8 +14,8 @@
 // callers. arith_portable.cc calls into this file only when the CPU has AVX2.
 //
 // Constant time: no branch or memory index depends on coefficient data. The only data-dependent
-// control flow is in poly_mul_challenge (on the public challenge c, as in the portable code) and
-// in poly_use_hint's callers (verifier, public); poly_use_hint itself selects with masks.
+// control flow is in poly_use_hint's callers (verifier, public); poly_use_hint itself selects
+// with masks.
 #include "crypto/mldsa/arith_backends.h"
 
 #if PQMCP_MLDSA_HAVE_AVX2
@@ -26,7 +26,6 @@
 
 #include "crypto/ct.h"
 #include "crypto/mldsa/ntt_constants.h"
-#include "crypto/secure.h"
 
 #define PQMCP_AVX2 __attribute__((target("avx2")))
 
@@ -258,37 +257,22 @@ PQMCP_AVX2 void poly_caddq(Poly& a) noexcept {
   }
 }
 
-// ---- c·s for the sparse challenge ----
+// ---- cs1, cs2, ct0 in the NTT domain ----
 
-PQMCP_AVX2 void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept {
-  // As in arith_portable.cc: e = (-s ‖ s ‖ -s), and the term σ·X^j·s is the run starting at
-  // e + 256 - j (σ = 1) or e + 512 - j (σ = -1). Here the outer loop runs over 64-coefficient
-  // chunks of r held in eight registers and the inner one over all terms, so r is written once.
-  // Branches and addresses depend only on c, which is public; s is only loaded and added.
-  alignas(32) std::int32_t e[3 * kN];
+PQMCP_AVX2 void poly_mul_ntt_centred(Poly& r, const Poly& a, const Poly& b) noexcept {
+  // arith_portable.cc's sequence: Montgomery products (|c| < q), inverse NTT, then the centred
+  // representative by adding q to negatives and subtracting it past (q - 1) / 2. (Folding the
+  // product and the centring into the transform's first and last passes measured no faster.)
+  for (int i = 0; i < kN; i += 8) store(r.c + i, mont_mul(load(a.c + i), load(b.c + i)));
+  avx2::invntt_tomont(r);
+  const __m256i q = _mm256_set1_epi32(kQ);
+  const __m256i half = _mm256_set1_epi32((kQ - 1) / 2);
   for (int i = 0; i < kN; i += 8) {
-    const __m256i x = load(s.c + i);
-    const __m256i neg = _mm256_sub_epi32(_mm256_setzero_si256(), x);
-    store(e + i, neg);
-    store(e + kN + i, x);
-    store(e + 2 * kN + i, neg);
+    __m256i x = load(r.c + i);
+    x = _mm256_add_epi32(x, _mm256_and_si256(_mm256_srai_epi32(x, 31), q));
+    x = _mm256_sub_epi32(x, _mm256_and_si256(_mm256_cmpgt_epi32(x, half), q));
+    store(r.c + i, x);
   }
-  const std::int32_t* term[kN];
-  int n = 0;
-  for (int j = 0; j < kN; ++j) {
-    if (c.c[j] == 0) continue;
-    term[n++] = e + (c.c[j] > 0 ? kN : 2 * kN) - j;
-  }
-  for (int chunk = 0; chunk < kN; chunk += 64) {
-    __m256i acc[8];
-    for (auto& x : acc) x = _mm256_setzero_si256();
-    for (int t = 0; t < n; ++t) {
-      const std::int32_t* src = term[t] + chunk;
-      for (int i = 0; i < 8; ++i) acc[i] = _mm256_add_epi32(acc[i], load(src + 8 * i));
-    }
-    for (int i = 0; i < 8; ++i) store(r.c + chunk + 8 * i, acc[i]);
-  }
-  secure_wipe(e, sizeof e);
 }
 
 // ---- Norm check and the rounding functions of FIPS 204 §7.4 ----

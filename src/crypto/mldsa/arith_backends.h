@@ -28,7 +28,9 @@
   void poly_reduce(Poly& a) noexcept; \
   void poly_caddq(Poly& a) noexcept; \
   void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept; \
-  void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept; \
+  void poly_mul_ntt_centred(Poly& r, const Poly& a, const Poly& b) noexcept; \
+  void unpack_z(Poly& z, const std::uint8_t* in, const Params& p) noexcept; \
+  void pack_w1(std::uint8_t* out, const Poly& w1, const Params& p) noexcept; \
   std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept; \
   void poly_decompose(Poly& a1, Poly& a0, const Poly& a, std::int32_t gamma2) noexcept; \
   std::uint32_t poly_make_hint(Poly& h, const Poly& a0, const Poly& a1, std::int32_t gamma2) noexcept; \

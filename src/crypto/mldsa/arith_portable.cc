@@ -1,8 +1,7 @@
 // Portable backend for the field and polynomial arithmetic of arith.h: Montgomery reduction,
 // the NTT (FIPS 204 Algorithms 41-42, with Montgomery-form twiddles), Power2Round, Decompose,
 // MakeHint and UseHint (FIPS 204 §7.4). Nothing here branches on or indexes by data, except
-// use_hint, which only the verifier calls on public values, and poly_mul_challenge, which does
-// so only on the public challenge c.
+// use_hint, which only the verifier calls on public values.
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -11,7 +10,6 @@
 #include "crypto/mldsa/arith.h"
 #include "crypto/mldsa/arith_backends.h"
 #include "crypto/mldsa/ntt_constants.h"
-#include "crypto/secure.h"
 
 namespace pqmcp::crypto::mldsa::internal {
 namespace {
@@ -169,42 +167,16 @@ void portable::matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const
   }
 }
 
-namespace {
-// r += a + b + d + f over one polynomial. Kept out of line so that GCC vectorises this loop
-// instead of unrolling the caller's loop over terms into a scalar one.
-__attribute__((noinline)) void add_terms(std::int32_t* __restrict r, const std::int32_t* a,
-                                         const std::int32_t* b, const std::int32_t* d,
-                                         const std::int32_t* f) noexcept {
-  for (int i = 0; i < kN; ++i) r[i] += (a[i] + b[i]) + (d[i] + f[i]);
-}
-}  // namespace
-
-void portable::poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept {
-  // e = (-s ‖ s ‖ -s): the term σ·X^j·s of c·s is, at coefficient i, σ·s[i - j] for i >= j and
-  // -σ·s[i - j + 256] for i < j (X^256 = -1), i.e. e[256 + i - j] for σ = 1 and e[512 + i - j]
-  // for σ = -1. Each term is then one contiguous run, and four terms are summed per pass over r.
-  // Branches and indices depend only on c, which is public.
-  std::int32_t e[4 * kN];  // the last quarter stays zero: a neutral term for the tail
+void portable::poly_mul_ntt_centred(Poly& r, const Poly& a, const Poly& b) noexcept {
+  // |â·b̂| < 81q^2 < 2^31·q, so each Montgomery product has |c| < q, the input invntt_tomont
+  // needs; its output, also in (-q, q), is c·s mod q with the 2^-32 of the products removed.
+  for (int i = 0; i < kN; ++i) r.c[i] = mont(static_cast<std::int64_t>(a.c[i]) * b.c[i]);
+  portable::invntt_tomont(r);
   for (int i = 0; i < kN; ++i) {
-    e[3 * kN + i] = 0;
-    e[i] = -s.c[i];
-    e[kN + i] = s.c[i];
-    e[2 * kN + i] = -s.c[i];
+    // (-q, q) -> [0, q) -> [-(q-1)/2, (q-1)/2]: add q if negative, subtract it past (q-1)/2.
+    const std::int32_t x = add_q_if_negative(r.c[i]);
+    r.c[i] = x - (ct::barrier(((kQ - 1) / 2 - x) >> 31) & kQ);
   }
-  for (int i = 0; i < kN; ++i) r.c[i] = 0;
-  const std::int32_t* zero = e + 3 * kN;
-  const std::int32_t* term[4];
-  int n = 0;
-  for (int j = 0; j < kN; ++j) {
-    if (c.c[j] == 0) continue;
-    term[n++] = e + (c.c[j] > 0 ? kN : 2 * kN) - j;
-    if (n == 4) {
-      add_terms(r.c, term[0], term[1], term[2], term[3]);
-      n = 0;
-    }
-  }
-  if (n != 0) add_terms(r.c, term[0], n > 1 ? term[1] : zero, n > 2 ? term[2] : zero, zero);
-  secure_wipe(e, sizeof e);
 }
 
 std::uint32_t portable::poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept {
@@ -293,8 +265,8 @@ void poly_caddq(Poly& a) noexcept { PQMCP_MLDSA_DISPATCH(poly_caddq(a)); }
 void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept {
   PQMCP_MLDSA_DISPATCH(matrix_mul(p, out, a, v));
 }
-void poly_mul_challenge(Poly& r, const Poly& c, const Poly& s) noexcept {
-  PQMCP_MLDSA_DISPATCH(poly_mul_challenge(r, c, s));
+void poly_mul_ntt_centred(Poly& r, const Poly& a, const Poly& b) noexcept {
+  PQMCP_MLDSA_DISPATCH(poly_mul_ntt_centred(r, a, b));
 }
 std::uint32_t poly_norm_exceeds(const Poly& a, std::int32_t bound) noexcept {
   PQMCP_MLDSA_DISPATCH(poly_norm_exceeds(a, bound));

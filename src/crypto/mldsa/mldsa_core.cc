@@ -52,6 +52,9 @@ KeyWorkspace::~KeyWorkspace() { secure_wipe(&s, sizeof s); }
 SignWorkspace::~SignWorkspace() { secure_wipe(&s, sizeof s); }
 PreparedSign::~PreparedSign() {
   secure_wipe(&key, sizeof key);
+  secure_wipe(&s1hat, sizeof s1hat);
+  secure_wipe(&s2hat, sizeof s2hat);
+  secure_wipe(&t0hat, sizeof t0hat);
   secure_wipe(&a, sizeof a);
 }
 
@@ -133,6 +136,19 @@ bool recompute_public_key(const Params& p, KeyWorkspace& ws, std::uint8_t* pk) n
 
 Status prepare_private_key(const Params& p, const std::uint8_t* sk, PreparedSign& prepared) noexcept {
   if (Status s = decode_private_key(p, sk, prepared.key); !is_ok(s)) return s;
+  // ŝ1 = NTT(s1), ŝ2 = NTT(s2), t̂0 = NTT(t0) (Algorithm 7 lines 2-4); |s| <= η, |t0| <= 2^12,
+  // inside ntt()'s input range.
+  const DecodedKey& key = prepared.key;
+  for (int i = 0; i < p.l; ++i) {
+    prepared.s1hat.v[i] = key.s1.v[i];
+    ntt(prepared.s1hat.v[i]);
+  }
+  for (int i = 0; i < p.k; ++i) {
+    prepared.s2hat.v[i] = key.s2.v[i];
+    ntt(prepared.s2hat.v[i]);
+    prepared.t0hat.v[i] = key.t0.v[i];
+    ntt(prepared.t0hat.v[i]);
+  }
   // Â = ExpandA(ρ) (Algorithm 7 line 5); ρ is public, so is Â.
   expand_a(p, prepared.a, std::span<const std::uint8_t, 32>(prepared.key.rho, 32));
   return Status::kOk;
@@ -142,8 +158,9 @@ void prepare_public_key(const Params& p, const std::uint8_t* pk, PreparedVerify&
   // pkDecode (Algorithm 23) and tr = H(pk, 64) (Algorithm 8 lines 1 and 6).
   expand_a(p, prepared.a, std::span<const std::uint8_t, 32>(pk, 32));
   for (int i = 0; i < p.k; ++i) {
-    unpack_t1(prepared.t1_shifted.v[i], pk + 32 + 320 * sz(i));
-    poly_shiftl(prepared.t1_shifted.v[i]);  // t1·2^d < 2^23, within poly_mul_challenge's range
+    unpack_t1(prepared.t1hat.v[i], pk + 32 + 320 * sz(i));
+    poly_shiftl(prepared.t1hat.v[i]);  // t1·2^d <= (2^10 - 1)·2^13 < q, ntt()'s input range
+    ntt(prepared.t1hat.v[i]);
   }
   shake256(std::span(pk, p.pk_bytes()), std::span(prepared.tr, kTrBytes));
 }
@@ -164,16 +181,16 @@ void sign_from_mu(const Params& p, const PreparedSign& prepared, SignWorkspace& 
     h.absorb(mu);
     h.squeeze(w.rho2);
   }
-  // Lines 2-4 (ŝ1, ŝ2, t̂0) are not needed: cs1, cs2 and ct0 are computed exactly from the
-  // sparse c (poly_mul_challenge), which equals NTT^-1(ĉ ∘ ŝ) as an element of R_q and is its
-  // centred representative, since every such product is far below q/2 in absolute value.
+  // Lines 2-4 (ŝ1, ŝ2, t̂0) were done by prepare_private_key.
 
+  w.mask_ahead.count = 0;
+  w.mask_ahead.first = 0;
   std::uint8_t* ctilde = sig;
   const std::size_t w1b = p.w1_poly_bytes();
   // No iteration cap: FIPS 204 defines none, and an abort would itself leak (ACVP spec).
   for (std::uint16_t kappa = 0;; kappa = static_cast<std::uint16_t>(kappa + p.l)) {
     // y = ExpandMask(ρ'', κ) (line 11), w = NTT^-1(Â ∘ NTT(y)) (line 12).
-    expand_mask(p, w.y, w.rho2, kappa);
+    expand_mask_stream(p, w.y, w.rho2, kappa, w.mask_ahead);
     for (int r = 0; r < p.l; ++r) {
       w.z.v[r] = w.y.v[r];
       ntt(w.z.v[r]);
@@ -196,31 +213,37 @@ void sign_from_mu(const Params& p, const PreparedSign& prepared, SignWorkspace& 
     // iterations that are later rejected (FIPS 204 §3.4 security argument; mldsa-native).
     PQMCP_CT_DECLASSIFY(ctilde, p.ctilde_bytes);
     sample_in_ball(w.c, std::span<const std::uint8_t>(ctilde, p.ctilde_bytes), p.tau);
+    w.chat = w.c;
+    ntt(w.chat);  // ĉ (line 16)
 
-    // z = y + cs1 (lines 18-19), r0 = LowBits(w - cs2) (lines 20-21). The low part is updated
-    // from w0, which equals LowBits(w - cs2) whenever the bound below holds. |cs1|, |cs2| <= β,
-    // so z and w0 - cs2 are exact small integers and need no reduction before the norm checks.
+    // z = y + cs1 (lines 17-19) with cs1 = NTT^-1(ĉ ∘ ŝ1), centred: |cs1| <= β, so z is the
+    // exact small integer the norm check needs.
     std::uint32_t reject = 0;
     for (int i = 0; i < p.l; ++i) {
-      poly_mul_challenge(w.z.v[i], w.c, key.s1.v[i]);
+      poly_mul_ntt_centred(w.z.v[i], w.chat, prepared.s1hat.v[i]);
       poly_add(w.z.v[i], w.z.v[i], w.y.v[i]);
       reject |= poly_norm_exceeds(w.z.v[i], p.gamma1 - p.beta);
     }
+    // The rejection decision is public in FIPS 204's security argument (a rejected candidate
+    // is discarded and its y never reused); leaking which check failed is harmless and the
+    // standard's loop structure makes it observable anyway (§3.4, mldsa-native sign.c). So a
+    // z rejection skips cs2 and ct0 altogether.
+    PQMCP_CT_DECLASSIFY(&reject, sizeof reject);
+    if (reject != 0) continue;
+    // r0 = LowBits(w - cs2) (lines 20-21), updated from w0, which equals LowBits(w - cs2)
+    // whenever the bound below holds; |cs2| <= β, so w0 - cs2 is exact.
     for (int i = 0; i < p.k; ++i) {
-      poly_mul_challenge(w.h.v[i], w.c, key.s2.v[i]);
+      poly_mul_ntt_centred(w.h.v[i], w.chat, prepared.s2hat.v[i]);
       poly_sub(w.w0.v[i], w.w0.v[i], w.h.v[i]);
       reject |= poly_norm_exceeds(w.w0.v[i], p.gamma2 - p.beta);
     }
-    // The rejection decision is public in FIPS 204's security argument (a rejected candidate
-    // is discarded and its y never reused); leaking which check failed is harmless and the
-    // standard's loop structure makes it observable anyway (§3.4, mldsa-native sign.c).
-    PQMCP_CT_DECLASSIFY(&reject, sizeof reject);
+    PQMCP_CT_DECLASSIFY(&reject, sizeof reject);  // as above
     if (reject != 0) continue;
 
     // ct0 and the hint (lines 25-28).
     std::uint32_t ones = 0;
     for (int i = 0; i < p.k; ++i) {
-      poly_mul_challenge(w.h.v[i], w.c, key.t0.v[i]);  // |ct0| <= τ·2^12, exact
+      poly_mul_ntt_centred(w.h.v[i], w.chat, prepared.t0hat.v[i]);  // |ct0| <= τ·2^12 < q/2: exact
       reject |= poly_norm_exceeds(w.h.v[i], p.gamma2);
       poly_add(w.w0.v[i], w.w0.v[i], w.h.v[i]);
       ones += poly_make_hint(w.h.v[i], w.w0.v[i], w.w1.v[i], p.gamma2);
@@ -256,18 +279,20 @@ Status verify_from_mu(const Params& p, const PreparedVerify& key, std::span<cons
     if (poly_norm_exceeds(z.v[i], p.gamma1 - p.beta) != 0) return Status::kVerifyFailed;
 
   sample_in_ball(ws->c, std::span<const std::uint8_t>(sig, p.ctilde_bytes), p.tau);
+  ntt(ws->c);  // ĉ
   for (int i = 0; i < p.l; ++i) ntt(z.v[i]);
-  // w'_Approx = NTT^-1(Â ∘ NTT(z) - NTT(c) ∘ NTT(t1·2^d)) (line 9), as NTT^-1(Â ∘ NTT(z)) minus
-  // the exact product c·t1·2^d (|c·t1| <= τ·(2^10 - 1), so |c·t1·2^d| < 2^29).
+  // w'_Approx = NTT^-1(Â ∘ NTT(z) - NTT(c) ∘ NTT(t1·2^d)) (line 9) exactly as written: the
+  // subtraction happens in the NTT domain, so each row costs one pointwise product and no
+  // separate c·t1 product.
   matrix_mul(p, w, key.a, z);
   const std::size_t w1b = p.w1_poly_bytes();
   Poly& ct1 = ws->ct1;
   for (int i = 0; i < p.k; ++i) {
-    poly_mul_challenge(ct1, ws->c, key.t1_shifted.v[i]);
-    invntt_tomont(w.v[i]);  // |c| < q
-    poly_sub(w.v[i], w.v[i], ct1);
-    poly_reduce(w.v[i]);  // |c| < q + 2^29, within reduce32's range
-    poly_caddq(w.v[i]);
+    poly_pointwise(ct1, ws->c, key.t1hat.v[i]);  // |c| < q
+    poly_sub(w.v[i], w.v[i], ct1);               // |c| < 2q
+    poly_reduce(w.v[i]);                         // back below q, invntt_tomont's input range
+    invntt_tomont(w.v[i]);                       // |c| < q
+    poly_caddq(w.v[i]);                          // [0, q)
     poly_use_hint(w.v[i], w.v[i], h.v[i], p.gamma2);  // line 10
     pack_w1(ws->w1_packed + w1b * sz(i), w.v[i], p);
   }

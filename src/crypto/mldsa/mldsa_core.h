@@ -41,24 +41,25 @@ struct KeyWorkspace {  // KeyGen_internal and public_from_private
   ~KeyWorkspace();
 };
 
-// A private key prepared for signing many messages: skDecode (FIPS 204 Algorithm 25) and
-// ExpandA (Algorithm 32, Algorithm 7 line 5) done once. s1, s2 and t0 stay in coefficient form:
-// Sign_internal multiplies them by the sparse challenge exactly (poly_mul_challenge), so their
-// NTTs (Algorithm 7 lines 2-4) are never needed. Read-only after prepare_private_key, so one
-// instance may sign from several threads at once. The destructor wipes the secret part; Â is
-// public but is wiped with it (it sits in the same allocation).
+// A private key prepared for signing many messages: skDecode (FIPS 204 Algorithm 25), ŝ1, ŝ2,
+// t̂0 (Algorithm 7 lines 2-4) and ExpandA (line 5) done once. Sign_internal then forms cs1, cs2
+// and ct0 as NTT^-1(ĉ ∘ ŝ) (poly_mul_ntt_centred). Read-only after prepare_private_key, so one
+// instance may sign from several threads at once. The destructor wipes the secret part (the
+// key and its NTT forms); Â is public but is wiped with it (it sits in the same allocation).
 struct PreparedSign {
   DecodedKey key;
+  PolyVecL s1hat;
+  PolyVecK s2hat, t0hat;
   Matrix a;
   ~PreparedSign();
 };
 
-// A public key prepared for verifying many signatures: ExpandA (Algorithm 8 line 5), t1·2^d in
-// coefficient form (pkDecode, Algorithm 23, and the shift of line 9; c·t1·2^d is computed
-// exactly from the sparse c) and tr = H(pk, 64) (line 6). Public; read-only once prepared.
+// A public key prepared for verifying many signatures: ExpandA (Algorithm 8 line 5),
+// t̂1 = NTT(t1·2^d) (pkDecode, Algorithm 23, and line 9's NTT(t1·2^d)) and tr = H(pk, 64)
+// (line 6). Public; read-only once prepared.
 struct PreparedVerify {
   std::uint8_t tr[kTrBytes];
-  PolyVecK t1_shifted;
+  PolyVecK t1hat;
   Matrix a;
 };
 
@@ -68,7 +69,8 @@ struct SignWorkspace {  // the rejection loop of Sign_internal
     std::uint8_t w1_packed[kMaxK * 192];
     PolyVecL y, z;
     PolyVecK w1, w0, h;
-    Poly c;
+    Poly c, chat;  // the challenge and NTT(c)
+    MaskAhead mask_ahead;  // mask polynomials hashed for the next κ
   } s;
   ~SignWorkspace();
 };
@@ -76,7 +78,7 @@ struct SignWorkspace {  // the rejection loop of Sign_internal
 struct VerifyWorkspace {  // Verify_internal; everything is public
   PolyVecL z;
   PolyVecK h, w;
-  Poly c, ct1;
+  Poly c, ct1;  // c, then ĉ ∘ t̂1 row by row
   std::uint8_t w1_packed[kMaxK * 192];
 };
 
@@ -99,10 +101,11 @@ Status keygen_internal(const Params& p, std::span<const std::uint8_t, 32> xi, st
 // declassified).
 bool recompute_public_key(const Params& p, KeyWorkspace& ws, std::uint8_t* pk) noexcept;
 
-// skDecode into key.key (kBadKey for an s1/s2 coefficient outside [-η, η]) and ExpandA(ρ).
+// skDecode into key.key (kBadKey for an s1/s2 coefficient outside [-η, η]), the NTTs of s1,
+// s2 and t0, and ExpandA(ρ).
 Status prepare_private_key(const Params& p, const std::uint8_t* sk, PreparedSign& key) noexcept;
 
-// pkDecode (Algorithm 23), ExpandA(ρ), t1·2^d and tr = H(pk, 64); pk has the set's size.
+// pkDecode (Algorithm 23), ExpandA(ρ), NTT(t1·2^d) and tr = H(pk, 64); pk has the set's size.
 void prepare_public_key(const Params& p, const std::uint8_t* pk, PreparedVerify& key) noexcept;
 
 // FIPS 204 Algorithm 7 (ML-DSA.Sign_internal) from line 7 on, given μ, with the prepared key.

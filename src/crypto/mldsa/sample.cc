@@ -176,36 +176,79 @@ void expand_mask_poly(Poly& y, std::span<const std::uint8_t, 64> rho2, std::uint
   unpack_z(y, buf, p);
 }
 
-// FIPS 204 Algorithm 34 (ExpandMask): y[r] = expand_mask_poly(ρ'', κ + r) for r < l, four at a
-// time. 640 bytes (γ1 = 2^19) or 576 (γ1 = 2^17) fit in five SHAKE256 blocks.
-void expand_mask(const Params& p, PolyVecL& y, std::span<const std::uint8_t, 64> rho2,
-                 std::uint16_t kappa) noexcept {
+namespace {
+
+// expand_mask_poly for four nonces at once on the four-way Keccak; out[j] may be null (that
+// lane hashes lane 0's input and its output is dropped). 640 bytes (γ1 = 2^19) or 576
+// (γ1 = 2^17) fit in five SHAKE256 blocks.
+void expand_mask_x4(const Params& p, Poly* const out[4], std::span<const std::uint8_t, 64> rho2,
+                    const std::uint16_t nonce[4]) noexcept {
   constexpr std::size_t kBlocks = 5;
   static_assert(kBlocks * Shake256x4::kRate >= 640);
+  std::uint8_t in[4][66];
+  ScopedWipe wipe_in(in);
+  const std::uint8_t* in_ptr[4];
+  std::uint8_t buf[4][kBlocks * Shake256x4::kRate];
+  ScopedWipe wipe_buf(buf);
+  std::uint8_t* dst[4];
+  for (int j = 0; j < 4; ++j) {
+    const std::uint16_t n = out[j] != nullptr ? nonce[j] : nonce[0];
+    std::memcpy(in[j], rho2.data(), 64);
+    in[j][64] = static_cast<std::uint8_t>(n);
+    in[j][65] = static_cast<std::uint8_t>(n >> 8);
+    in_ptr[j] = in[j];
+    dst[j] = out[j] != nullptr ? buf[j] : nullptr;
+  }
+  Shake256x4 xof;
+  xof.absorb_once(in_ptr, sizeof in[0]);
+  xof.squeeze_blocks(dst, kBlocks);
+  for (int j = 0; j < 4; ++j)
+    if (out[j] != nullptr) unpack_z(*out[j], buf[j], p);
+}
+
+}  // namespace
+
+// FIPS 204 Algorithm 34 (ExpandMask): y[r] = expand_mask_poly(ρ'', κ + r) for r < l, four at a
+// time.
+void expand_mask(const Params& p, PolyVecL& y, std::span<const std::uint8_t, 64> rho2,
+                 std::uint16_t kappa) noexcept {
   int e = 0;
   if (batch_keccak()) {
     for (; p.l - e >= 2; e += 4) {
-      std::uint8_t in[4][66];
-      ScopedWipe wipe_in(in);
-      const std::uint8_t* in_ptr[4];
-      std::uint8_t buf[4][kBlocks * Shake256x4::kRate];
-      ScopedWipe wipe_buf(buf);
-      std::uint8_t* out[4];
+      Poly* out[4];
+      std::uint16_t nonce[4];
       for (int j = 0; j < 4; ++j) {
-        const auto nonce = static_cast<std::uint16_t>(kappa + (e + j < p.l ? e + j : e));
-        std::memcpy(in[j], rho2.data(), 64);
-        in[j][64] = static_cast<std::uint8_t>(nonce);
-        in[j][65] = static_cast<std::uint8_t>(nonce >> 8);
-        in_ptr[j] = in[j];
-        out[j] = e + j < p.l ? buf[j] : nullptr;
+        out[j] = e + j < p.l ? &y.v[e + j] : nullptr;
+        nonce[j] = static_cast<std::uint16_t>(kappa + e + j);
       }
-      Shake256x4 xof;
-      xof.absorb_once(in_ptr, sizeof in[0]);
-      xof.squeeze_blocks(out, kBlocks);
-      for (int j = 0; j < 4 && e + j < p.l; ++j) unpack_z(y.v[e + j], buf[j], p);
+      expand_mask_x4(p, out, rho2, nonce);
     }
   }
   for (; e < p.l; ++e) expand_mask_poly(y.v[e], rho2, static_cast<std::uint16_t>(kappa + e), p);
+}
+
+void expand_mask_stream(const Params& p, PolyVecL& y, std::span<const std::uint8_t, 64> rho2,
+                        std::uint16_t kappa, MaskAhead& ahead) noexcept {
+  // Branches depend only on nonces and counts, which are public (κ is the iteration counter).
+  for (int r = 0; r < p.l; ++r) {
+    const auto nonce = static_cast<std::uint16_t>(kappa + r);
+    auto offset = static_cast<std::uint16_t>(nonce - ahead.first);
+    if (offset >= ahead.count) {
+      ahead.first = nonce;
+      offset = 0;
+      if (batch_keccak()) {
+        Poly* out[4] = {&ahead.y[0], &ahead.y[1], &ahead.y[2], &ahead.y[3]};
+        const std::uint16_t n[4] = {nonce, static_cast<std::uint16_t>(nonce + 1),
+                                    static_cast<std::uint16_t>(nonce + 2), static_cast<std::uint16_t>(nonce + 3)};
+        expand_mask_x4(p, out, rho2, n);
+        ahead.count = 4;
+      } else {  // one at a time: nothing is hashed ahead without the four-way permutation
+        expand_mask_poly(ahead.y[0], rho2, nonce, p);
+        ahead.count = 1;
+      }
+    }
+    y.v[r] = ahead.y[offset];
+  }
 }
 
 // FIPS 204 Algorithm 29 (SampleInBall). c̃ is public (declassified by the caller), so the

@@ -7,6 +7,7 @@ list(APPEND PQMCP_CRYPTO_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/mldsa_core.cc
   ${CMAKE_CURRENT_LIST_DIR}/mldsa.cc
 )
-# AVX2 versions of the hot arithmetic, chosen at run time by arith_portable.cc (compiled with
-# per-function target attributes, not -mavx2).
-list(APPEND PQMCP_CRYPTO_SOURCES ${CMAKE_CURRENT_LIST_DIR}/arith_avx2.cc)
+# AVX2 versions of the hot arithmetic and of the two per-iteration packers, chosen at run time
+# by arith_portable.cc and pack.cc (compiled with per-function target attributes, not -mavx2).
+list(APPEND PQMCP_CRYPTO_SOURCES ${CMAKE_CURRENT_LIST_DIR}/arith_avx2.cc
+  ${CMAKE_CURRENT_LIST_DIR}/arith_avx2_pack.cc)

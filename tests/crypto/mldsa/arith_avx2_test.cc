@@ -168,24 +168,70 @@ TEST_F(MlDsaArithAvx2, ReduceAndCaddqMatchPortable) {
   }
 }
 
-TEST_F(MlDsaArithAvx2, MulChallengeMatchesPortable) {
-  for (int tau : {39, 49, 60, 0, 1, 256}) {
-    for (int round = 0; round < 50; ++round) {
-      Poly c{}, s;
-      // τ positions with random signs, like SampleInBall (any τ, including none and all).
-      for (int placed = 0; placed < tau;) {
+TEST_F(MlDsaArithAvx2, MulNttCentredMatchesPortable) {
+  // Operands are ntt() outputs, |c| < 9q; random ones at the bounds as well as real signing
+  // operands (NTT of a challenge times NTT of an η- or t0-sized secret).
+  for (int round = 0; round < kRounds; ++round) {
+    Poly a, b;
+    if (round % 2 == 0) {
+      fill(a, -9 * kQ + 1, 9 * kQ - 1, round);
+      fill(b, -9 * kQ + 1, 9 * kQ - 1, round + 1);
+    } else {
+      Poly c{};
+      for (int placed = 0; placed < 49;) {
         const int j = uniform(0, kN - 1);
         if (c.c[j] != 0) continue;
         c.c[j] = uniform(0, 1) ? 1 : -1;
         ++placed;
       }
-      // |s| < 2^23, scaled down for τ = 256 so that τ·‖s‖∞ stays below 2^29 as documented.
-      const std::int32_t bound = tau > 60 ? (1 << 21) - 1 : (1 << 23) - 1;
-      fill(s, -bound, bound, round);
+      a = c;
+      fill(b, round % 4 == 1 ? -4 : -(1 << 12) + 1, round % 4 == 1 ? 4 : 1 << 12, round);
+      portable::ntt(a);
+      portable::ntt(b);
+    }
+    Poly want, got;
+    portable::poly_mul_ntt_centred(want, a, b);
+    avx2::poly_mul_ntt_centred(got, a, b);
+    ASSERT_TRUE(equal_polys(want, got)) << "round " << round;
+    for (std::int32_t x : got.c) ASSERT_LE(std::abs(x), (kQ - 1) / 2) << "round " << round;
+    Poly alias = a;  // r may alias an operand
+    avx2::poly_mul_ntt_centred(alias, alias, b);
+    ASSERT_TRUE(equal_polys(want, alias)) << "round " << round;
+  }
+}
+
+TEST_F(MlDsaArithAvx2, UnpackZMatchesPortable) {
+  for (const Params* p : {&kParams44, &kParams65}) {
+    const std::size_t bytes = p->z_poly_bytes();
+    for (int round = 0; round < kRounds; ++round) {
+      // Any byte string decodes (values up to 2^(bits) - 1, i.e. z down to γ1 - 2^bits + 1); the
+      // buffer is exactly one encoding long, so an over-read shows under ASan.
+      std::unique_ptr<std::uint8_t[]> in(new std::uint8_t[bytes]);
+      for (std::size_t i = 0; i < bytes; ++i) in[i] = static_cast<std::uint8_t>(uniform(0, 255));
+      if (round == 0) std::memset(in.get(), 0xFF, bytes);
+      if (round == 1) std::memset(in.get(), 0x00, bytes);
       Poly want, got;
-      portable::poly_mul_challenge(want, c, s);
-      avx2::poly_mul_challenge(got, c, s);
-      ASSERT_TRUE(equal_polys(want, got)) << "tau " << tau << " round " << round;
+      portable::unpack_z(want, in.get(), *p);
+      avx2::unpack_z(got, in.get(), *p);
+      ASSERT_TRUE(equal_polys(want, got)) << "gamma1_bits " << p->gamma1_bits << " round " << round;
+    }
+  }
+}
+
+TEST_F(MlDsaArithAvx2, PackW1MatchesPortable) {
+  for (const Params* p : {&kParams44, &kParams65}) {
+    const std::int32_t top = p->gamma2 == kGamma2Small ? 43 : 15;  // w1 in [0, (q-1)/2γ2 - 1]
+    const std::size_t bytes = p->w1_poly_bytes();
+    for (int round = 0; round < kRounds; ++round) {
+      Poly w1;
+      fill(w1, 0, top, round);
+      std::uint8_t want[192], got[192];
+      std::memset(want, 0xA5, sizeof want);
+      std::memset(got, 0xA5, sizeof got);
+      portable::pack_w1(want, w1, *p);
+      avx2::pack_w1(got, w1, *p);
+      ASSERT_EQ(std::memcmp(want, got, sizeof want), 0) << "gamma2 " << p->gamma2 << " round " << round;
+      for (std::size_t i = bytes; i < sizeof got; ++i) ASSERT_EQ(got[i], 0xA5) << "wrote past the encoding";
     }
   }
 }

@@ -236,7 +236,6 @@ TEST(MlDsaInvalid, ZBoundIsTheOnlyFailingCheck) {
     ASSERT_NE(ws, nullptr);
     ASSERT_NE(prepared, nullptr);
     auto& w = ws->s;
-    const DecodedKey& key = prepared->key;
     ASSERT_EQ(prepare_private_key(p, f.sk.data(), *prepared), Status::kOk);
     std::array<std::uint8_t, 64> mu;
     ASSERT_EQ(compute_mu(ps, f.pk, f.msg, {}, mu), Status::kOk);
@@ -263,9 +262,11 @@ TEST(MlDsaInvalid, ZBoundIsTheOnlyFailingCheck) {
       h.absorb(std::span<const std::uint8_t>(w.w1_packed, p.w1_poly_bytes() * static_cast<std::size_t>(p.k)));
       h.squeeze(std::span(sig.data(), p.ctilde_bytes));
       sample_in_ball(w.c, std::span<const std::uint8_t>(sig.data(), p.ctilde_bytes), p.tau);
+      w.chat = w.c;
+      ntt(w.chat);
       bool encodable = true, big = false;
       for (int i = 0; i < p.l; ++i) {
-        poly_mul_challenge(w.z.v[i], w.c, key.s1.v[i]);
+        poly_mul_ntt_centred(w.z.v[i], w.chat, prepared->s1hat.v[i]);
         poly_add(w.z.v[i], w.z.v[i], w.y.v[i]);
         for (std::int32_t x : w.z.v[i].c) {
           encodable = encodable && x > -p.gamma1 && x <= p.gamma1;
@@ -274,10 +275,10 @@ TEST(MlDsaInvalid, ZBoundIsTheOnlyFailingCheck) {
       }
       std::uint32_t reject = 0, ones = 0;
       for (int i = 0; i < p.k; ++i) {
-        poly_mul_challenge(w.h.v[i], w.c, key.s2.v[i]);
+        poly_mul_ntt_centred(w.h.v[i], w.chat, prepared->s2hat.v[i]);
         poly_sub(w.w0.v[i], w.w0.v[i], w.h.v[i]);
         reject |= poly_norm_exceeds(w.w0.v[i], p.gamma2 - p.beta);
-        poly_mul_challenge(w.h.v[i], w.c, key.t0.v[i]);
+        poly_mul_ntt_centred(w.h.v[i], w.chat, prepared->t0hat.v[i]);
         reject |= poly_norm_exceeds(w.h.v[i], p.gamma2);
         poly_add(w.w0.v[i], w.w0.v[i], w.h.v[i]);
         ones += poly_make_hint(w.h.v[i], w.w0.v[i], w.w1.v[i], p.gamma2);

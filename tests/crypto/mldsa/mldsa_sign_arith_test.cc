@@ -1,0 +1,142 @@
+// The signer's per-iteration arithmetic against definitions written straight from FIPS 204, on
+// whichever backend arith.h dispatches to (the _portable registration reruns it on the portable
+// one): cs = NTT^-1(ĉ ∘ ŝ) centred must be the schoolbook product in Z[X]/(X^256 + 1) for
+// challenge-shaped c (Algorithm 7 lines 17, 20, 25), unpack_z must be BitUnpack(·, γ1 - 1, γ1)
+// (Algorithm 19) and pack_w1 SimpleBitPack(·, (q-1)/2γ2 - 1) (Algorithm 16), bit by bit, and
+// the signer's batched ExpandMask (Algorithm 34) must give the per-polynomial values.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <span>
+#include <vector>
+
+#include "crypto/mldsa/arith.h"
+
+namespace pqmcp::crypto::mldsa {
+namespace {
+
+using namespace internal;
+
+class MlDsaSignArith : public ::testing::Test {
+ protected:
+  std::int32_t uniform(std::int32_t lo, std::int32_t hi) {
+    return std::uniform_int_distribution<std::int32_t>(lo, hi)(rng_);
+  }
+  Poly challenge(int tau) {  // τ nonzero ±1 coefficients, as SampleInBall produces
+    Poly c{};
+    for (int placed = 0; placed < tau;) {
+      const int j = uniform(0, kN - 1);
+      if (c.c[j] != 0) continue;
+      c.c[j] = uniform(0, 1) ? 1 : -1;
+      ++placed;
+    }
+    return c;
+  }
+  std::mt19937 rng_{204};
+};
+
+// c·s in Z[X]/(X^256 + 1), quadratic schoolbook.
+Poly schoolbook(const Poly& c, const Poly& s) {
+  std::int64_t acc[kN] = {};
+  for (int i = 0; i < kN; ++i) {
+    for (int j = 0; j < kN; ++j) {
+      const std::int64_t t = static_cast<std::int64_t>(c.c[i]) * s.c[j];
+      if (i + j < kN) acc[i + j] += t; else acc[i + j - kN] -= t;
+    }
+  }
+  Poly r;
+  for (int i = 0; i < kN; ++i) r.c[i] = static_cast<std::int32_t>(acc[i]);
+  return r;
+}
+
+TEST_F(MlDsaSignArith, NttProductIsTheExactChallengeProduct) {
+  struct Case { int tau; std::int32_t bound; };
+  // s1/s2 (η = 2, 4) and t0 (-2^12, 2^12] for each τ, including the extremes.
+  const Case cases[] = {{39, 2}, {49, 4}, {60, 2}, {39, 1 << 12}, {49, 1 << 12}, {60, 1 << 12}};
+  for (const Case& k : cases) {
+    for (int round = 0; round < 20; ++round) {
+      const Poly c = challenge(k.tau);
+      Poly s;
+      for (auto& x : s.c) x = uniform(-k.bound + (k.bound == 1 << 12 ? 1 : 0), k.bound);
+      if (round == 0) for (auto& x : s.c) x = k.bound;  // every coefficient at the bound
+      Poly chat = c, shat = s;
+      ntt(chat);
+      ntt(shat);
+      Poly got;
+      poly_mul_ntt_centred(got, chat, shat);
+      const Poly want = schoolbook(c, s);
+      ASSERT_EQ(std::memcmp(got.c, want.c, sizeof got.c), 0) << "tau " << k.tau << " round " << round;
+    }
+  }
+}
+
+// Bit i of a little-endian bit string.
+int bit(const std::uint8_t* b, std::size_t i) { return (b[i / 8] >> (i % 8)) & 1; }
+
+TEST_F(MlDsaSignArith, UnpackZIsBitUnpack) {
+  for (const Params* p : {&kParams44, &kParams65, &kParams87}) {
+    const int w = p->gamma1_bits + 1;
+    for (int round = 0; round < 50; ++round) {
+      std::vector<std::uint8_t> in(p->z_poly_bytes());
+      for (auto& x : in) x = static_cast<std::uint8_t>(uniform(0, 255));
+      Poly z;
+      unpack_z(z, in.data(), *p);
+      for (int i = 0; i < kN; ++i) {
+        std::int32_t v = 0;
+        for (int j = 0; j < w; ++j) v |= bit(in.data(), static_cast<std::size_t>(i * w + j)) << j;
+        ASSERT_EQ(z.c[i], p->gamma1 - v) << "bits " << w << " coefficient " << i;
+      }
+    }
+  }
+}
+
+TEST_F(MlDsaSignArith, PackW1IsSimpleBitPack) {
+  for (const Params* p : {&kParams44, &kParams65, &kParams87}) {
+    const int w = p->gamma2 == kGamma2Small ? 6 : 4;
+    const std::int32_t top = (kQ - 1) / (2 * p->gamma2) - 1;
+    for (int round = 0; round < 50; ++round) {
+      Poly w1;
+      for (auto& x : w1.c) x = round == 0 ? top : uniform(0, top);
+      std::vector<std::uint8_t> out(p->w1_poly_bytes());
+      pack_w1(out.data(), w1, *p);
+      for (int i = 0; i < kN; ++i) {
+        for (int j = 0; j < w; ++j) {
+          ASSERT_EQ(bit(out.data(), static_cast<std::size_t>(i * w + j)), (w1.c[i] >> j) & 1)
+              << "bits " << w << " coefficient " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(MlDsaSignArith, MaskStreamMatchesExpandMask) {
+  // The rejection loop's κ sequence (step l), from 0 and across the 16-bit nonce wrap-around.
+  for (const Params* p : {&kParams44, &kParams65, &kParams87}) {
+    for (std::uint16_t start : {std::uint16_t{0}, std::uint16_t{65531}}) {
+      std::uint8_t rho2[64];
+      for (auto& b : rho2) b = static_cast<std::uint8_t>(uniform(0, 255));
+      const std::span<const std::uint8_t, 64> r2(rho2, 64);
+      MaskAhead ahead;
+      ahead.count = 0;
+      ahead.first = 0;
+      for (int it = 0; it < 6; ++it) {
+        const auto kappa = static_cast<std::uint16_t>(start + it * p->l);
+        PolyVecL want, got;
+        expand_mask(*p, want, r2, kappa);
+        expand_mask_stream(*p, got, r2, kappa, ahead);
+        for (int r = 0; r < p->l; ++r) {
+          ASSERT_EQ(std::memcmp(want.v[r].c, got.v[r].c, sizeof got.v[r].c), 0)
+              << "l " << p->l << " kappa " << kappa << " r " << r;
+          Poly one;  // and each equals the single-polynomial definition
+          expand_mask_poly(one, r2, static_cast<std::uint16_t>(kappa + r), *p);
+          ASSERT_EQ(std::memcmp(one.c, got.v[r].c, sizeof one.c), 0) << "l " << p->l << " r " << r;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pqmcp::crypto::mldsa

@@ -13,6 +13,7 @@
 
 #include "classical.h"
 #include "crypto/composite.h"
+#include "crypto/eddsa.h"
 #include "crypto/mldsa.h"
 
 namespace pqmcp::bench {
@@ -200,6 +201,33 @@ void classical_verify(benchmark::State& st, ClassicalSigner::Kind k) {
 }
 BENCHMARK_CAPTURE(classical_sign, ed25519, ClassicalSigner::Kind::kEd25519)->Name("ed25519/sign");
 BENCHMARK_CAPTURE(classical_verify, ed25519, ClassicalSigner::Kind::kEd25519)->Name("ed25519/verify");
+// pqmcp's own Ed25519 (crypto/eddsa.h, libsodium underneath): the classical half of every
+// composite signature, next to the OpenSSL baseline above.
+void pqmcp_ed25519_sign(benchmark::State& st) {
+  std::vector<std::uint8_t> pk, sig;
+  SecureBuffer sk;
+  check(eddsa::keygen(eddsa::Curve::kEd25519, pk, sk));
+  eddsa::SigningKey key;
+  check(eddsa::SigningKey::load(eddsa::Curve::kEd25519, std::span(sk.data(), sk.size()), key));
+  const Messages& msgs = cctv_messages(mldsa::ParamSet::kMlDsa65, nullptr);
+  std::size_t i = 0;
+  for (auto _ : st) {
+    check(key.sign(msgs[i], sig));
+    i = (i + 1) % msgs.size();
+  }
+}
+void pqmcp_ed25519_verify(benchmark::State& st) {
+  std::vector<std::uint8_t> pk, sig;
+  SecureBuffer sk;
+  check(eddsa::keygen(eddsa::Curve::kEd25519, pk, sk));
+  const auto& msg = cctv_messages(mldsa::ParamSet::kMlDsa65, nullptr)[0];
+  check(eddsa::sign(eddsa::Curve::kEd25519, std::span(sk.data(), sk.size()), msg, sig));
+  eddsa::VerifyingKey key;
+  check(eddsa::VerifyingKey::load(eddsa::Curve::kEd25519, pk, key));
+  for (auto _ : st) check(key.verify(msg, sig));
+}
+BENCHMARK(pqmcp_ed25519_sign)->Name("ed25519-pqmcp/sign");
+BENCHMARK(pqmcp_ed25519_verify)->Name("ed25519-pqmcp/verify");
 BENCHMARK_CAPTURE(classical_sign, p256, ClassicalSigner::Kind::kEcdsaP256)->Name("ecdsa-p256/sign");
 BENCHMARK_CAPTURE(classical_verify, p256, ClassicalSigner::Kind::kEcdsaP256)->Name("ecdsa-p256/verify");
 

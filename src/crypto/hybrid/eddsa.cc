@@ -1,7 +1,10 @@
-// RFC 8032 Ed25519 / Ed448 through OpenSSL's EVP interface on raw keys.
+// RFC 8032 Ed25519 through libsodium, Ed448 through OpenSSL's EVP interface on raw keys.
 #include "crypto/eddsa.h"
 
 #include <openssl/evp.h>
+#include <sodium.h>
+
+#include "crypto/random.h"
 
 #include <memory>
 
@@ -20,6 +23,33 @@ int nid(Curve c) { return c == Curve::kEd25519 ? EVP_PKEY_ED25519 : EVP_PKEY_ED4
 
 bool valid_curve(Curve c) { return c == Curve::kEd25519 || c == Curve::kEd448; }
 
+// sodium_init() picks libsodium's implementations once per process; it is thread-safe and
+// idempotent (it returns 1 when already done), so a function-local static is enough.
+bool sodium_ready() noexcept {
+  static const bool ok = sodium_init() >= 0;
+  return ok;
+}
+
+static_assert(crypto_sign_ed25519_SEEDBYTES == 32 && crypto_sign_ed25519_PUBLICKEYBYTES == 32 &&
+              crypto_sign_ed25519_SECRETKEYBYTES == 64 && crypto_sign_ed25519_BYTES == 64);
+
+// RFC 8032 §5.1.5: the key pair from the 32-byte private key (libsodium's "seed"); `expanded`
+// receives seed ‖ A, the form libsodium signs with.
+Status ed25519_expand(std::span<const std::uint8_t> seed, SecureBuffer& expanded) noexcept {
+  if (!sodium_ready()) return Status::kInternal;
+  std::uint8_t pk[32];
+  try {
+    expanded.resize(64);
+  } catch (...) {
+    return Status::kInternal;
+  }
+  if (crypto_sign_ed25519_seed_keypair(pk, expanded.data(), seed.data()) != 0) {
+    expanded.clear();
+    return Status::kInternal;
+  }
+  return Status::kOk;
+}
+
 Status export_public(Curve c, EVP_PKEY* key, std::vector<std::uint8_t>& pk) {
   std::size_t n = sizes(c).public_key;
   pk.assign(n, 0);
@@ -36,8 +66,11 @@ void PkeyFree::operator()(::evp_pkey_st* p) const noexcept { EVP_PKEY_free(p); }
 
 Status SigningKey::load(Curve c, std::span<const std::uint8_t> sk, SigningKey& out) noexcept {
   out.key_.reset();
+  out.ed25519_.clear();
   if (!valid_curve(c)) return Status::kUnsupported;
   if (sk.size() != sizes(c).private_key) return Status::kBadLength;
+  out.c_ = c;
+  if (c == Curve::kEd25519) return ed25519_expand(sk, out.ed25519_);
   PkeyHandle key(EVP_PKEY_new_raw_private_key(nid(c), nullptr, sk.data(), sk.size()));
   if (!key) return Status::kBadKey;
   out.c_ = c;
@@ -47,19 +80,38 @@ Status SigningKey::load(Curve c, std::span<const std::uint8_t> sk, SigningKey& o
 
 Status SigningKey::public_key(std::vector<std::uint8_t>& pk) const noexcept {
   pk.clear();
-  if (!key_) return Status::kBadKey;
+  if (empty()) return Status::kBadKey;
+  if (c_ == Curve::kEd25519) {
+    try {
+      pk.assign(ed25519_.data() + 32, ed25519_.data() + 64);
+    } catch (...) {
+      return Status::kInternal;
+    }
+    return Status::kOk;
+  }
   return export_public(c_, key_.get(), pk);
 }
 
 Status SigningKey::sign(std::span<const std::uint8_t> msg, std::vector<std::uint8_t>& sig) const noexcept {
   sig.clear();
-  if (!key_) return Status::kBadKey;
-  MdCtx md(EVP_MD_CTX_new());
-  if (!md) return Status::kInternal;
+  if (empty()) return Status::kBadKey;
   std::size_t n = sizes(c_).signature;
   try {
     sig.assign(n, 0);
   } catch (...) {
+    return Status::kInternal;
+  }
+  if (c_ == Curve::kEd25519) {  // RFC 8032 §5.1.6, constant time in libsodium
+    unsigned long long len = 0;
+    if (crypto_sign_ed25519_detached(sig.data(), &len, msg.data(), msg.size(), ed25519_.data()) != 0 || len != n) {
+      sig.clear();
+      return Status::kInternal;
+    }
+    return Status::kOk;
+  }
+  MdCtx md(EVP_MD_CTX_new());
+  if (!md) {
+    sig.clear();
     return Status::kInternal;
   }
   // Pure EdDSA: no digest (RFC 8032 §5.1.6 / §5.2.6 hash the message themselves).
@@ -74,8 +126,16 @@ Status SigningKey::sign(std::span<const std::uint8_t> msg, std::vector<std::uint
 
 Status VerifyingKey::load(Curve c, std::span<const std::uint8_t> pk, VerifyingKey& out) noexcept {
   out.key_.reset();
+  out.has_ed25519_ = false;
   if (!valid_curve(c)) return Status::kUnsupported;
   if (pk.size() != sizes(c).public_key) return Status::kBadLength;
+  out.c_ = c;
+  if (c == Curve::kEd25519) {
+    if (!sodium_ready()) return Status::kInternal;
+    std::copy(pk.begin(), pk.end(), out.ed25519_.begin());
+    out.has_ed25519_ = true;
+    return Status::kOk;
+  }
   PkeyHandle key(EVP_PKEY_new_raw_public_key(nid(c), nullptr, pk.data(), pk.size()));
   if (!key) return Status::kBadEncoding;
   out.c_ = c;
@@ -84,8 +144,12 @@ Status VerifyingKey::load(Curve c, std::span<const std::uint8_t> pk, VerifyingKe
 }
 
 Status VerifyingKey::verify(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> sig) const noexcept {
-  if (!key_) return Status::kBadKey;
+  if (empty()) return Status::kBadKey;
   if (sig.size() != sizes(c_).signature) return Status::kBadLength;
+  if (c_ == Curve::kEd25519)  // RFC 8032 §5.1.7 (see eddsa.h for the small-order rule)
+    return crypto_sign_ed25519_verify_detached(sig.data(), msg.data(), msg.size(), ed25519_.data()) == 0
+               ? Status::kOk
+               : Status::kVerifyFailed;
   MdCtx md(EVP_MD_CTX_new());
   if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, key_.get()) != 1)
     return Status::kInternal;
@@ -96,6 +160,23 @@ Status VerifyingKey::verify(std::span<const std::uint8_t> msg, std::span<const s
 Status keygen(Curve c, std::vector<std::uint8_t>& pk, SecureBuffer& sk) noexcept {
   pk.clear();
   sk.clear();
+  if (c == Curve::kEd25519) {
+    try {
+      sk.resize(32);
+    } catch (...) {
+      return Status::kInternal;
+    }
+    if (random_bytes(std::span(sk.data(), sk.size())) != Status::kOk) {
+      sk.clear();
+      return Status::kRandomFailure;
+    }
+    SigningKey key;
+    Status s = SigningKey::load(c, std::span<const std::uint8_t>(sk.data(), sk.size()), key);
+    if (s == Status::kOk) s = key.public_key(pk);
+    if (s != Status::kOk) sk.clear();
+    return s;
+  }
+  if (!valid_curve(c)) return Status::kUnsupported;
   std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_id(nid(c), nullptr));
   EVP_PKEY* raw = nullptr;
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1 || EVP_PKEY_keygen(ctx.get(), &raw) != 1)

@@ -216,38 +216,42 @@ bool parse_rfc3339_ms(std::string_view s, std::int64_t& ms) {
 }
 
 Result<std::string> Entry::canonical() const {
-  const std::map<std::string_view, const std::string*> fields = {
-      {"agent", &agent}, {"decision", &decision}, {"direction", &direction}, {"kid", &kid},
-      {"method", &method}, {"msg_sha256", &msg_sha256}, {"name", &name}, {"rule", &rule},
-      {"source", &source}, {"verify", &verify}};
-  for (auto& [k, v] : fields)
-    if (!valid_utf8(*v)) return make_error(Error::Kind::kInput, "entry field '" + std::string(k) + "' is not valid UTF-8");
+  // The twelve members sorted by UTF-16 code unit (RFC 8785 §3.2.3); all keys are ASCII, so byte
+  // order is that order. A fixed table: this runs once per logged key operation, on the caller's
+  // thread, and building sorted maps for it cost more than writing the bytes.
+  struct Member {
+    std::string_view key;
+    const std::string* value;  // nullptr: "time" or "v"
+  };
+  const Member members[] = {{"agent", &agent},   {"decision", &decision},     {"direction", &direction},
+                            {"kid", &kid},       {"method", &method},         {"msg_sha256", &msg_sha256},
+                            {"name", &name},     {"rule", &rule},             {"source", &source},
+                            {"time", nullptr},   {"v", nullptr},              {"verify", &verify}};
+  std::size_t size = 64;
+  for (const Member& m : members) {
+    if (!m.value) continue;
+    if (!valid_utf8(*m.value)) return make_error(Error::Kind::kInput, "entry field '" + std::string(m.key) + "' is not valid UTF-8");
+    size += m.key.size() + m.value->size() + 8;
+  }
   if (!msg_sha256.empty() && !is_hex64(msg_sha256))
     return make_error(Error::Kind::kInput, "entry field 'msg_sha256' must be 64 lower-case hex digits");
   if (!one_of(direction, {"request", "response", "notification", "key-op"}))
     return make_error(Error::Kind::kInput, "entry field 'direction' must be request, response, notification or key-op");
   if (!one_of(decision, {"allow", "deny", "error"}))
     return make_error(Error::Kind::kInput, "entry field 'decision' must be allow, deny or error");
-  // Sorted by UTF-16 code unit (RFC 8785 §3.2.3); all keys are ASCII, so byte order is that order.
-  std::string o = "{";
-  bool first = true;
-  auto key = [&](std::string_view k) {
-    if (!first) o += ',';
-    first = false;
-    put_string(o, k);
+  std::string o;
+  o.reserve(size);
+  o += '{';
+  for (const Member& m : members) {
+    if (o.size() > 1) o += ',';
+    put_string(o, m.key);
     o += ':';
-  };
-  std::map<std::string_view, int> order;  // merges "time" and "v" into the sorted sequence
-  for (auto& [k, v] : fields) order[k] = 0;
-  order["time"] = 1;
-  order["v"] = 2;
-  for (auto& [k, kind] : order) {
-    key(k);
-    if (kind == 0) put_string(o, *fields.at(k));
-    else if (kind == 1) put_string(o, rfc3339_ms(time_ms));
+    if (m.value) put_string(o, *m.value);
+    else if (m.key == "time") put_string(o, rfc3339_ms(time_ms));
     else o += '1';
   }
-  return o + "}";
+  o += '}';
+  return o;
 }
 
 Result<Entry> Entry::from_json(std::string_view text) {

@@ -16,13 +16,19 @@ crypto::mldsa::ParamSet ps(SigType t) {
 
 class KeySigner final : public NoteSigner {
  public:
-  KeySigner(SigType t, Bytes pk, crypto::SecureBuffer sk) : t_(t), pk_(std::move(pk)), sk_(std::move(sk)) {}
+  // ML-DSA keys come prepared (see signer_from_seed); sk is then kept only for Ed25519.
+  KeySigner(SigType t, Bytes pk, crypto::SecureBuffer sk, crypto::mldsa::PreparedPrivateKey prepared)
+      : t_(t), pk_(std::move(pk)), sk_(std::move(sk)), prepared_(std::move(prepared)) {}
   SigType type() const override { return t_; }
   const Bytes& public_key() const override { return pk_; }
   Result<Bytes> sign(std::span<const std::uint8_t> msg) override {
     Bytes sig;
-    const crypto::Status st = is_mldsa(t_) ? crypto::mldsa::sign(ps(t_), sk_.span(), msg, {}, sig)
-                                           : crypto::eddsa::sign(crypto::eddsa::Curve::kEd25519, sk_.span(), msg, sig);
+    crypto::Status st;
+    if (is_mldsa(t_)) {
+      st = crypto::mldsa::sign(prepared_, msg, {}, sig);
+    } else {
+      st = crypto::eddsa::sign(crypto::eddsa::Curve::kEd25519, sk_.span(), msg, sig);
+    }
     if (st != crypto::Status::kOk)
       return make_error(Error::Kind::kSigner, std::string("in-process ") + sig_type_name(t_) + " signing failed: " + crypto::status_name(st));
     return sig;
@@ -32,6 +38,7 @@ class KeySigner final : public NoteSigner {
   SigType t_;
   Bytes pk_;
   crypto::SecureBuffer sk_;
+  crypto::mldsa::PreparedPrivateKey prepared_;  // ML-DSA; read-only, so sign() may run concurrently
 };
 
 }  // namespace
@@ -49,7 +56,15 @@ Result<std::unique_ptr<NoteSigner>> signer_from_seed(SigType t, std::span<const 
     st = crypto::eddsa::public_from_private(crypto::eddsa::Curve::kEd25519, sk.span(), pk);
   }
   if (st != crypto::Status::kOk) return make_error(Error::Kind::kSigner, std::string("key generation failed: ") + crypto::status_name(st));
-  return std::unique_ptr<NoteSigner>(new KeySigner(t, std::move(pk), std::move(sk)));
+  // A log signs a checkpoint every few dozen entries for as long as it runs: decode the key and
+  // expand Â (FIPS 204 Algorithms 25 and 32) once here, not per checkpoint. Same signatures.
+  crypto::mldsa::PreparedPrivateKey prepared;
+  if (is_mldsa(t)) {
+    st = crypto::mldsa::PreparedPrivateKey::load(ps(t), sk.span(), prepared);
+    if (st != crypto::Status::kOk) return make_error(Error::Kind::kSigner, std::string("key preparation failed: ") + crypto::status_name(st));
+    sk = crypto::SecureBuffer();  // the prepared key holds (and wipes) what signing needs
+  }
+  return std::unique_ptr<NoteSigner>(new KeySigner(t, std::move(pk), std::move(sk), std::move(prepared)));
 }
 
 Result<std::unique_ptr<NoteSigner>> generate_signer(SigType t) {

@@ -35,10 +35,55 @@ class Stmt {
   int rc_;
 };
 
+// A statement of the write path, prepared on first use and kept for the connection's life: the
+// token's log commits a batch every few milliseconds, and compiling its SQL text each time (BEGIN,
+// the inserts, COMMIT) cost about as much CPU as running it. Always reset after use, so that no
+// cached statement holds a read transaction open between batches.
+class Cached {
+ public:
+  explicit Cached(const char* sql) : sql_(sql) {}
+  ~Cached() { sqlite3_finalize(s_); }
+  Cached(const Cached&) = delete;
+  Cached& operator=(const Cached&) = delete;
+  // nullptr when the SQL cannot be prepared (sqlite3_errmsg says why).
+  sqlite3_stmt* get(sqlite3* db) {
+    if (!s_ && sqlite3_prepare_v3(db, sql_, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(s_);
+      s_ = nullptr;
+    }
+    return s_;
+  }
+  // Steps a statement without result rows to completion, then resets it; the sqlite3 code.
+  int run(sqlite3* db) {
+    sqlite3_stmt* st = get(db);
+    if (!st) return SQLITE_ERROR;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+  }
+
+ private:
+  const char* sql_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+// Resets a cached statement on scope exit (early returns included).
+struct Reset {
+  sqlite3_stmt* s;
+  ~Reset() {
+    if (s) {
+      sqlite3_reset(s);
+      sqlite3_clear_bindings(s);
+    }
+  }
+};
+
 class SqliteStorage final : public Storage {
  public:
-  SqliteStorage(sqlite3* db, bool relaxed) : db_(db), relaxed_(relaxed) {}
-  ~SqliteStorage() override { sqlite3_close(db_); }
+  SqliteStorage(sqlite3* db, bool relaxed) : db_(db), closer_{db}, relaxed_(relaxed) {}
 
   Status exec(const char* sql) {
     char* msg = nullptr;
@@ -55,22 +100,27 @@ class SqliteStorage final : public Storage {
     // SQLITE_BUSY on BEGIN IMMEDIATE despite busy_timeout (another process holds the lock for
     // long): retry; the batch is not acknowledged until it commits.
     for (int tries = 0;; ++tries) {
-      int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-      if (rc == SQLITE_OK) break;
+      int rc = begin_.run(db_);
+      if (rc == SQLITE_DONE) break;
       if (rc != SQLITE_BUSY || tries > 100) return err("begin");
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     auto r = append_locked(leaves);
     if (!r) {
-      (void)exec("ROLLBACK");
+      rollback();
       return r;
     }
-    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    if (commit_.run(db_) != SQLITE_DONE) {
       Error e = err("commit");
-      (void)exec("ROLLBACK");
+      rollback();
       return e;
     }
     return r;
+  }
+
+  // After a failed statement or COMMIT; a no-op when SQLite has already rolled back.
+  void rollback() {
+    if (!sqlite3_get_autocommit(db_)) (void)rollback_.run(db_);
   }
 
   Result<AppendResult> append_locked(std::span<const std::string> leaves) {
@@ -79,35 +129,39 @@ class SqliteStorage final : public Storage {
     CompactRange cr = edge.value();
     AppendResult out;
     out.first = cr.size();
-    Stmt ins(db_, "INSERT INTO entries(idx, data, leaf) VALUES (?, ?, ?)");
-    if (!ins.ok()) return err("prepare");
+    sqlite3_stmt* ins = insert_entry_.get(db_);
+    if (!ins) return err("prepare");
+    Reset ins_reset{ins};
     for (const std::string& d : leaves) {
       const Hash h = leaf_hash(d);
-      sqlite3_bind_int64(ins.get(), 1, static_cast<sqlite3_int64>(cr.size()));
-      sqlite3_bind_blob(ins.get(), 2, d.data(), static_cast<int>(d.size()), SQLITE_STATIC);
-      sqlite3_bind_blob(ins.get(), 3, h.data(), 32, SQLITE_TRANSIENT);
-      if (sqlite3_step(ins.get()) != SQLITE_DONE) return err("insert entry");
-      sqlite3_reset(ins.get());
+      sqlite3_bind_int64(ins, 1, static_cast<sqlite3_int64>(cr.size()));
+      sqlite3_bind_blob(ins, 2, d.data(), static_cast<int>(d.size()), SQLITE_STATIC);
+      sqlite3_bind_blob(ins, 3, h.data(), 32, SQLITE_STATIC);  // h outlives the step
+      if (sqlite3_step(ins) != SQLITE_DONE) return err("insert entry");
+      sqlite3_reset(ins);
       cr.append(h);
     }
     const std::string e = cr.serialize();
-    Stmt up(db_, "INSERT OR REPLACE INTO head(id, size, edge) VALUES (0, ?, ?)");
-    sqlite3_bind_int64(up.get(), 1, static_cast<sqlite3_int64>(cr.size()));
-    sqlite3_bind_blob(up.get(), 2, e.data(), static_cast<int>(e.size()), SQLITE_STATIC);
-    if (sqlite3_step(up.get()) != SQLITE_DONE) return err("update head");
+    sqlite3_stmt* up = update_head_.get(db_);
+    if (!up) return err("prepare");
+    Reset up_reset{up};
+    sqlite3_bind_int64(up, 1, static_cast<sqlite3_int64>(cr.size()));
+    sqlite3_bind_blob(up, 2, e.data(), static_cast<int>(e.size()), SQLITE_STATIC);
+    if (sqlite3_step(up) != SQLITE_DONE) return err("update head");
     out.size = cr.size();
     out.root = cr.root();
     return out;
   }
 
   Result<CompactRange> load_edge() {
-    Stmt q(db_, "SELECT edge FROM head WHERE id = 0");
-    if (!q.ok()) return err("prepare");
+    sqlite3_stmt* q = select_edge_.get(db_);
+    if (!q) return err("prepare");
+    Reset q_reset{q};  // outside a batch, an unreset SELECT would hold a read transaction open
     CompactRange cr;
-    int rc = sqlite3_step(q.get());
+    int rc = sqlite3_step(q);
     if (rc == SQLITE_ROW) {
-      std::string_view b(static_cast<const char*>(sqlite3_column_blob(q.get(), 0)),
-                         static_cast<std::size_t>(sqlite3_column_bytes(q.get(), 0)));
+      std::string_view b(static_cast<const char*>(sqlite3_column_blob(q, 0)),
+                         static_cast<std::size_t>(sqlite3_column_bytes(q, 0)));
       if (!CompactRange::parse(b, cr)) return make_error(Error::Kind::kConflict, "sqlite: the stored tree head is corrupt");
     } else if (rc != SQLITE_DONE) {
       return err("read head");
@@ -122,16 +176,28 @@ class SqliteStorage final : public Storage {
   }
 
   Status add_checkpoint(std::uint64_t size, std::string_view note) override {
-    Stmt s(db_, "INSERT INTO checkpoints(size, note, created_ms) VALUES (?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
-    if (!s.ok()) return err("prepare");
-    sqlite3_bind_int64(s.get(), 1, static_cast<sqlite3_int64>(size));
-    sqlite3_bind_text(s.get(), 2, note.data(), static_cast<int>(note.size()), SQLITE_STATIC);
-    if (sqlite3_step(s.get()) != SQLITE_DONE) return err("insert checkpoint");
-    // Relaxed commits reach the WAL without an fsync. A WAL checkpoint syncs the WAL and the
-    // database (https://sqlite.org/pragma.html#pragma_synchronous, NORMAL in WAL mode), so every
-    // entry a signed checkpoint covers is durable: a power loss can only take entries newer than
-    // the last checkpoint. PASSIVE never waits for readers.
-    if (relaxed_) return exec("PRAGMA wal_checkpoint(PASSIVE);");
+    sqlite3_stmt* s = insert_checkpoint_.get(db_);
+    if (!s) return err("prepare");
+    // Relaxed commits reach the WAL without an fsync. The checkpoint row is committed with
+    // synchronous=FULL instead, so SQLite fsyncs the WAL — every frame in it, hence every entry
+    // the checkpoint covers — before the commit becomes visible to any reader
+    // (https://sqlite.org/pragma.html#pragma_synchronous, FULL in WAL mode): a checkpoint exists
+    // only once it and its entries are durable, and a power loss can only take entries newer
+    // than the last checkpoint. (A PRAGMA wal_checkpoint here also copied every page back into
+    // the database and synced that file as well, twice the fsyncs; and when a reader pinned the
+    // WAL it could skip the sync altogether.) The database file itself is synced by SQLite's
+    // automatic WAL checkpoints, which sync before the WAL is ever reused.
+    if (relaxed_ && sync_full_.run(db_) != SQLITE_DONE) return err("synchronous=FULL");
+    struct Relax {
+      SqliteStorage* self;
+      ~Relax() {
+        if (self) (void)self->sync_normal_.run(self->db_);
+      }
+    } relax{relaxed_ ? this : nullptr};
+    Reset s_reset{s};
+    sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(size));
+    sqlite3_bind_text(s, 2, note.data(), static_cast<int>(note.size()), SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE) return err("insert checkpoint");
     return {};
   }
 
@@ -173,8 +239,22 @@ class SqliteStorage final : public Storage {
   }
 
  private:
+  struct Closer {
+    sqlite3* db;
+    ~Closer() { sqlite3_close(db); }
+  };
   sqlite3* db_;
+  // Declared before the statements, so destroyed after them: sqlite3_close refuses a connection
+  // whose statements are not finalised yet.
+  Closer closer_;
   bool relaxed_;
+  Cached begin_{"BEGIN IMMEDIATE"}, commit_{"COMMIT"}, rollback_{"ROLLBACK"};
+  Cached insert_entry_{"INSERT INTO entries(idx, data, leaf) VALUES (?, ?, ?)"};
+  Cached select_edge_{"SELECT edge FROM head WHERE id = 0"};
+  Cached update_head_{"INSERT OR REPLACE INTO head(id, size, edge) VALUES (0, ?, ?)"};
+  Cached insert_checkpoint_{
+      "INSERT INTO checkpoints(size, note, created_ms) VALUES (?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"};
+  Cached sync_full_{"PRAGMA synchronous=FULL"}, sync_normal_{"PRAGMA synchronous=NORMAL"};
 };
 
 }  // namespace

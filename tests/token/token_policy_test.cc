@@ -5,6 +5,7 @@
 // verifies as an ordinary envelope signature. Everything goes through the dlopen'ed module.
 #include <chrono>
 #include <fstream>
+#include <set>
 
 #include "crypto/composite.h"
 #include "json/json.h"
@@ -197,6 +198,28 @@ TEST_F(TokenPolicy, PuppetA_HealthcareCallIsRefusedByTheToken) {
   EXPECT_EQ(d.back()["rule"], "agents.retail-bot.tools[0]");
   EXPECT_EQ(d.back()["decision"], "deny");
   EXPECT_EQ(a["message_sha3_256"].get<std::string>().size(), 64u);
+}
+
+// Every decision-log line, whoever wrote it (the policy object's install, an allowed and a refused
+// signature, a refused mechanism), is one JSON object with the token's slot and the time added.
+TEST_F(TokenPolicy, EveryDecisionLineCarriesSlotAndTime) {
+  TokenSigner signer(f_, s_, key_, "kid-retail");
+  EXPECT_FALSE(sign_msg(signer, tool_call("retail_lookup", {{"path", "/data/retail/a"}}), now_ms()).empty());
+  EXPECT_TRUE(sign_msg(signer, tool_call("patient_records_read", json::Value::object()), now_ms()).empty());
+  CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
+  EXPECT_RV(CKR_MECHANISM_INVALID, f_->C_SignInit(s_, &m, key_));
+  auto d = decisions();
+  ASSERT_GE(d.size(), 4u);
+  std::set<std::string> events;
+  for (const auto& line : d) {
+    ASSERT_TRUE(line.is_object());
+    events.insert(line["event"].get<std::string>());
+    ASSERT_TRUE(line.contains("slot") && line["slot"].is_number_integer()) << line.dump();
+    EXPECT_EQ(line["slot"].get<std::int64_t>(), 0);
+    ASSERT_TRUE(line.contains("ts") && line["ts"].is_number_integer()) << line.dump();
+    EXPECT_LT(std::llabs(line["ts"].get<std::int64_t>() - now_ms()), 60'000);
+  }
+  EXPECT_EQ(events, (std::set<std::string>{"policy-object", "mcp-sign", "mechanism-refused"}));
 }
 
 TEST_F(TokenPolicy, PuppetB_PlainMlDsaWithTheBoundKeyIsRefused) {

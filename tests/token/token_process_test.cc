@@ -165,4 +165,43 @@ TEST_F(TokenProcessF, KilledDuringKeyGenerationLeavesTokenIntact) {
   EXPECT_RV(CKR_OK, gen_pair(f_, s, 1));
 }
 
+// The token checks the database for other processes' commits once per C call (core/call_scope.h),
+// not once per lookup: a key that another process disables or destroys between two C_SignInit
+// calls must still be refused by the second one, in the same session and with the same handle.
+TEST_F(TokenProcessF, AnotherProcessChangingOrDestroyingAKeyIsSeenByTheNextSignInit) {
+  CK_SESSION_HANDLE s = ready_session();
+  ASSERT_RV(CKR_OK, gen_pair(f_, s, 77));
+  auto privs = find_class(f_, s, CKO_PRIVATE_KEY);
+  ASSERT_EQ(privs.size(), 1u);
+  const CK_OBJECT_HANDLE key = privs[0];
+  EXPECT_FALSE(sign_for_test(s, key, bytes("before")).empty());
+  auto* f = f_;
+  // In a child: finds the private key and applies fn to it.
+  auto on_key_in_child = [f](auto fn) {
+    return in_child([f, fn] {
+      CK_SESSION_HANDLE cs;
+      if (int r = child_login(f, cs)) return r;
+      auto k = find_class(f, cs, CKO_PRIVATE_KEY);
+      if (k.size() != 1) return 5;
+      return fn(f, cs, k[0]) == CKR_OK ? 0 : 6;
+    });
+  };
+  // Changed elsewhere: CKA_SIGN turned off.
+  ASSERT_EQ(on_key_in_child([](CK_FUNCTION_LIST_3_2* cf, CK_SESSION_HANDLE cs, CK_OBJECT_HANDLE k) {
+              CK_BBOOL no = CK_FALSE;
+              CK_ATTRIBUTE a{CKA_SIGN, &no, sizeof no};
+              return cf->C_SetAttributeValue(cs, k, &a, 1);
+            }),
+            0);
+  CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
+  EXPECT_RV(CKR_KEY_FUNCTION_NOT_PERMITTED, f_->C_SignInit(s, &m, key));
+  // Destroyed elsewhere: the handle is gone at the next call.
+  ASSERT_EQ(on_key_in_child([](CK_FUNCTION_LIST_3_2* cf, CK_SESSION_HANDLE cs, CK_OBJECT_HANDLE k) {
+              return cf->C_DestroyObject(cs, k);
+            }),
+            0);
+  EXPECT_RV(CKR_KEY_HANDLE_INVALID, f_->C_SignInit(s, &m, key));
+  EXPECT_TRUE(find_class(f_, s, CKO_PRIVATE_KEY).empty());
+}
+
 }  // namespace pqmcp::token::test

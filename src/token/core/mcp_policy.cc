@@ -37,13 +37,33 @@ void log_object(const Token& t, const char* op, bool allow, const std::string& r
 
 bool is_policy_object(const Object& o) { return o.cls() == CKO_DATA && o.flag(CKA_PQMCP_MCP_POLICY); }
 
-void record(const Token& t, const std::string& line) {
+namespace {
+
+// Appends "slot" and "ts" to a one-line JSON object that has neither yet. Every caller passes
+// text that nlohmann::json::dump wrote (which escapes every quote inside a string), so a line
+// "{…}" in which `"ts":` and `"slot":` occur nowhere is such an object: the two members go in
+// before its closing brace, and the line is not parsed and serialised again once per
+// signature. Anything else takes the general path.
+std::string with_time(const Token& t, const std::string& line) {
+  if (line.size() >= 2 && line.front() == '{' && line.back() == '}' && line.find("\"ts\":") == std::string::npos &&
+      line.find("\"slot\":") == std::string::npos && line.find('\n') == std::string::npos) {
+    std::string out(line, 0, line.size() - 1);
+    if (line.size() > 2) out += ',';
+    out += "\"slot\":" + std::to_string(t.id()) + ",\"ts\":" + std::to_string(now_ms()) + "}";
+    return out;
+  }
   nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
   if (j.is_object() && !j.contains("ts")) {
     j["ts"] = now_ms();
     j["slot"] = t.id();
   }
-  std::string out = j.is_discarded() ? line : j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return j.is_discarded() ? line : j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void record(const Token& t, const std::string& line) {
+  std::string out = with_time(t, line);
   oplog::note_policy_rule(out);  // the key-operation log names the rule of a refused signature
   out += '\n';
   // O_APPEND: one write() per line lands whole at the end even with several processes.

@@ -78,8 +78,19 @@ KeyRef template_ref(std::span<const CK_ATTRIBUTE> t) {
   return k;
 }
 
+// SHA-256 fetched from the provider once (OpenSSL 3: EVP_sha256() makes every EVP_DigestInit_ex
+// look the implementation up again, under the library's locks; a digest starts at every C_SignInit
+// and C_DecryptInit). Never freed, like the module's other process-wide state.
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return m ? m : EVP_sha256();
+  }();
+  return md;
+}
+
 Digest::Digest() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ && EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+  if (ctx_ && EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), sha256_md(), nullptr) != 1) {
     EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
     ctx_ = nullptr;
   }

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "audit/merkle.h"
+#include "core/call_scope.h"
 #include "crypto/random.h"
 #include "store/schema.h"
 
@@ -46,11 +47,20 @@ void Token::unseal(Object& o) const {
 }
 
 Status Token::refresh() {
+  const std::uint64_t call = CallScope::current();
+  if (call != 0 && call == refreshed_in_call_) return kOk;  // checked earlier in this C call
   PQ_TRY(open_db());
   PQ_ASSIGN(changed, db_->changed());
-  if (!changed) return kOk;
+  if (!changed) {
+    refreshed_in_call_ = call;
+    return kOk;
+  }
   std::vector<StoredObject> stored;
-  PQ_TRY(db_->read_all(meta_, stored));
+  if (Status st = db_->read_all(meta_, stored); !st.ok()) {
+    db_->forget_version();  // the next check must re-read rather than trust the stale cache
+    return st;
+  }
+  refreshed_in_call_ = call;
   auto epoch = meta_.find("epoch");
   if (login_ != kNobody && (epoch == meta_.end() || epoch->second != login_epoch_)) logout();
   // Rebuild the token objects, keeping the handle of every object that still exists.

@@ -32,7 +32,9 @@ class Token {
   const std::string& dir() const { return dir_; }  // <token_dir>/slot-<n>
   bool keyops_log() const { return cfg_.keyops_log; }
   bool keyops_relaxed() const { return cfg_.keyops_relaxed; }
-  Status refresh();  // re-reads the database if another process changed it
+  // Re-reads the database if another process changed it; checks at most once per C call
+  // (core/call_scope.h).
+  Status refresh();
   bool initialized() const { return meta_.count("so_wrap") != 0; }
   Status fill_info(CK_TOKEN_INFO& info);
 
@@ -87,6 +89,7 @@ class Token {
   CK_USER_TYPE login_ = kNobody;
   std::optional<sealing::Key> mk_;
   std::vector<std::uint8_t> login_epoch_;
+  std::uint64_t refreshed_in_call_ = 0;  // CallScope id of the call that last checked the database
   // Declared in this order so that the log (which signs with the key) goes first.
   std::unique_ptr<oplog::LogSigner> log_signer_ = std::make_unique<oplog::LogSigner>();
   std::mutex oplog_mu_;

@@ -8,16 +8,21 @@ using shim::guard;
 
 namespace {
 
-Status cipher_init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, bool enc) {
-  PQ_ASSIGN(s, shim::session(hSession));
-  std::lock_guard<std::mutex> sl(s->mu);
-  auto& slot = enc ? s->encrypt : s->decrypt;
+// `found`: the key, looked up by the caller (shim::begin for C_DecryptInit, which logs it too).
+Status cipher_init(Session& s, CK_MECHANISM_PTR pMechanism, const Result<ObjectPtr>& found, bool enc) {
+  std::lock_guard<std::mutex> sl(s.mu);
+  auto& slot = enc ? s.encrypt : s.decrypt;
   if (slot) return Status(CKR_OPERATION_ACTIVE);
   PQ_ASSIGN(m, shim::mechanism(pMechanism, enc ? CKF_ENCRYPT : CKF_DECRYPT));
-  PQ_ASSIGN(key, shim::key_for(*s, hKey, enc ? CKA_ENCRYPT : CKA_DECRYPT, pMechanism->mechanism));
+  PQ_ASSIGN(key, shim::usable_key(found, enc ? CKA_ENCRYPT : CKA_DECRYPT, pMechanism->mechanism));
   PQ_ASSIGN(op, m->cipher_init(*pMechanism, key, enc));
   slot = std::move(op);
   return kOk;
+}
+
+Status cipher_init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, bool enc) {
+  PQ_ASSIGN(s, shim::session(hSession));
+  return cipher_init(*s, pMechanism, shim::object(*s, hKey), enc);
 }
 
 // One-shot (pending = input not yet given) or final (pending = 0, input empty).
@@ -87,7 +92,7 @@ CK_RV C_EncryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOut, CK_ULONG_PTR 
 CK_RV C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
   return guard([&] {
     return shim::begin(hSession, "C_DecryptInit", pMechanism, hKey, &Session::decrypt_log,
-                       [&] { return cipher_init(hSession, pMechanism, hKey, false); });
+                       [&](Session& s, const Result<ObjectPtr>& key) { return cipher_init(s, pMechanism, key, false); });
   });
 }
 CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pOut,

@@ -7,6 +7,7 @@
 #include <new>
 #include <span>
 
+#include "core/call_scope.h"
 #include "core/module.h"
 #include "mechanisms/mechanism.h"
 #include "pkcs11/pqmcp_vendor.h"
@@ -16,6 +17,7 @@ namespace pqmcp::token::shim {
 
 template <typename F>
 CK_RV guard(F&& f) noexcept {
+  CallScope call;  // one database staleness check per token per C call (core/call_scope.h)
   try {
     Status s = f();
     return s.rv();
@@ -74,15 +76,21 @@ inline Result<ObjectPtr> object(Session& s, CK_OBJECT_HANDLE h) {
 
 // A key for an operation: wrong handle → `invalid_rv`; usage attribute off →
 // CKR_KEY_FUNCTION_NOT_PERMITTED; CKA_ALLOWED_MECHANISMS excludes it → CKR_MECHANISM_INVALID.
-inline Result<ObjectPtr> key_for(Session& s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE usage,
-                                 CK_MECHANISM_TYPE mech, CK_RV invalid_rv = CKR_KEY_HANDLE_INVALID) {
-  auto o = object(s, h);
+// `usable_key` makes the same checks on a key the caller has looked up already (shim::begin
+// looks the key of C_SignInit / C_DecryptInit up once, for the log entry and the operation).
+inline Result<ObjectPtr> usable_key(const Result<ObjectPtr>& o, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech,
+                                    CK_RV invalid_rv = CKR_KEY_HANDLE_INVALID) {
   if (!o.ok()) return Status(o.rv() == CKR_OBJECT_HANDLE_INVALID ? invalid_rv : o.rv());
   const Object& k = *o.value();
   if (!k.is_key()) return Status(invalid_rv);
   if (!k.flag(usage)) return Status(CKR_KEY_FUNCTION_NOT_PERMITTED);
   if (!schema::mechanism_allowed(k, mech)) return Status(CKR_MECHANISM_INVALID);
   return o;
+}
+
+inline Result<ObjectPtr> key_for(Session& s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE usage,
+                                 CK_MECHANISM_TYPE mech, CK_RV invalid_rv = CKR_KEY_HANDLE_INVALID) {
+  return usable_key(object(s, h), usage, mech, invalid_rv);
 }
 
 inline Result<const Mechanism*> mechanism(CK_MECHANISM_PTR m, CK_FLAGS needed) {

@@ -25,9 +25,9 @@ inline oplog::KeyRef key_ref(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k) {
 
 inline CK_MECHANISM_TYPE mech_of(CK_MECHANISM_PTR m) { return m ? m->mechanism : 0; }
 
-// CKR_OK, or oplog::kLogFailed when the session's token has a failed relaxed log.
-inline CK_RV gate(CK_SESSION_HANDLE h) {
-  auto s = session(h);
+// CKR_OK, or oplog::kLogFailed when the session's token has a failed relaxed log. The hooks look
+// the session up once (before the body) and keep it: each lookup takes the module lock.
+inline CK_RV gate(const Result<SessionPtr>& s) {
   return s.ok() ? oplog::gate(*s.value()->token) : CKR_OK;  // no session: the body says so
 }
 
@@ -35,10 +35,10 @@ inline CK_RV gate(CK_SESSION_HANDLE h) {
 template <typename F>
 Status logged(CK_SESSION_HANDLE h, oplog::Op op, bool length_query, F&& body, CK_BYTE_PTR out = nullptr,
               CK_ULONG_PTR out_len = nullptr) {
-  if (CK_RV g = gate(h); g != CKR_OK) return Status(g);
+  const auto s = session(h);
+  if (CK_RV g = gate(s); g != CKR_OK) return Status(g);
   Status st = body();
   if (st.rv() == CKR_BUFFER_TOO_SMALL || (st.ok() && length_query)) return st;
-  auto s = session(h);
   if (!s.ok()) return st;  // no session, no token to log into
   CK_RV rv = oplog::finish(*s.value()->token, op, st.rv());
   if (rv != st.rv() && out && out_len) std::memset(out, 0, *out_len);
@@ -46,21 +46,23 @@ Status logged(CK_SESSION_HANDLE h, oplog::Op op, bool length_query, F&& body, CK
 }
 
 // *Init of a multi-part operation: a refusal is logged now; on success the session keeps the
-// record (key, mechanism, running digest) until the call that ends the operation.
+// record (key, mechanism, running digest) until the call that ends the operation. The key is
+// looked up once, here, and handed to the body (`body(session, key)`), which checks it with
+// usable_key: the entry and the operation name the same object, and the call costs one lookup.
 template <typename F>
 Status begin(CK_SESSION_HANDLE h, const char* fn, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key,
              std::unique_ptr<oplog::Pending> Session::*pending, F&& body) {
-  if (CK_RV g = gate(h); g != CKR_OK) return Status(g);
-  oplog::KeyRef ref = key_ref(h, key);
-  Status st = body();
-  auto s = session(h);
-  if (!s.ok()) return st;
-  if (!st.ok()) return Status(oplog::finish(*s.value()->token, {fn, mech_of(m), ref, ""}, st.rv()));
+  PQ_ASSIGN(s, session(h));  // no session: nothing to log into, and the body would say the same
+  if (CK_RV g = oplog::gate(*s->token); g != CKR_OK) return Status(g);
+  const Result<ObjectPtr> obj = object(*s, key);
+  oplog::KeyRef ref = obj.ok() ? oplog::key_ref(*obj.value()) : oplog::KeyRef{"handle:" + std::to_string(key), "", ""};
+  Status st = body(*s, obj);
+  if (!st.ok()) return Status(oplog::finish(*s->token, {fn, mech_of(m), std::move(ref), ""}, st.rv()));
   auto p = std::make_unique<oplog::Pending>();
   p->mech = mech_of(m);
   p->key = std::move(ref);
-  std::lock_guard l(s.value()->mu);
-  (*s.value()).*pending = std::move(p);
+  std::lock_guard l(s->mu);
+  (*s).*pending = std::move(p);
   return st;
 }
 
@@ -70,18 +72,15 @@ template <typename OpT, typename F>
 Status ended(CK_SESSION_HANDLE h, const char* fn, std::unique_ptr<OpT> Session::*active,
              std::unique_ptr<oplog::Pending> Session::*pending, std::span<const std::uint8_t> data, bool single,
              F&& body, CK_BYTE_PTR out = nullptr, CK_ULONG_PTR out_len = nullptr) {
-  if (CK_RV g = gate(h); g != CKR_OK) {
+  const auto sr = session(h);
+  if (CK_RV g = gate(sr); g != CKR_OK) {
     // A call that fails (other than CKR_BUFFER_TOO_SMALL) ends the active operation (base spec).
-    auto sr = session(h);
-    if (sr.ok()) {
-      std::lock_guard l(sr.value()->mu);
-      (*sr.value()).*active = nullptr;
-      (*sr.value()).*pending = nullptr;
-    }
+    std::lock_guard l(sr.value()->mu);
+    (*sr.value()).*active = nullptr;
+    (*sr.value()).*pending = nullptr;
     return Status(g);
   }
   Status st = body();
-  auto sr = session(h);
   if (!sr.ok()) return st;
   Session& s = *sr.value();
   std::unique_ptr<oplog::Pending> p;

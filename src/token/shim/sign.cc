@@ -10,13 +10,13 @@ using shim::guard;
 
 namespace {
 
-Status init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, bool verify,
-            std::unique_ptr<SignOp> Session::*slot) {
-  PQ_ASSIGN(s, shim::session(hSession));
+// `found`: the key, looked up by the caller (shim::begin for C_SignInit, which logs it too).
+Status init(Session* s, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, const Result<ObjectPtr>& found,
+            bool verify, std::unique_ptr<SignOp> Session::*slot) {
   std::lock_guard<std::mutex> sl(s->mu);
   if ((*s).*slot) return Status(CKR_OPERATION_ACTIVE);
   PQ_ASSIGN(m, shim::mechanism(pMechanism, verify ? CKF_VERIFY : CKF_SIGN));
-  auto key = shim::key_for(*s, hKey, verify ? CKA_VERIFY : CKA_SIGN, pMechanism->mechanism);
+  auto key = shim::usable_key(found, verify ? CKA_VERIFY : CKA_SIGN, pMechanism->mechanism);
   // A key bound to the MCP mechanisms asked to do anything else is what a puppet attack looks
   // like (docs/token.md): the refusal goes to the decision log.
   if (!key.ok() && key.rv() == CKR_MECHANISM_INVALID) mcp_policy::note_refused_mechanism(*s, hKey, pMechanism->mechanism);
@@ -27,6 +27,13 @@ Status init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_H
                                   mcp ? mcp_policy::context_for(*s) : TokenContext{}));
   (*s).*slot = std::move(op);
   return kOk;
+}
+
+// C_VerifyInit and C_VerifySignatureInit (no log entry): the lookup happens here.
+Status init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, bool verify,
+            std::unique_ptr<SignOp> Session::*slot) {
+  PQ_ASSIGN(s, shim::session(hSession));
+  return init(s.get(), pMechanism, hKey, shim::object(*s, hKey), verify, slot);
 }
 
 // Runs fn on the active operation; any result other than a length query or a too-small
@@ -63,7 +70,9 @@ extern "C" {
 CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
   return guard([&] {
     return shim::begin(hSession, "C_SignInit", pMechanism, hKey, &Session::sign_log,
-                       [&] { return init(hSession, pMechanism, hKey, false, &Session::sign); });
+                       [&](Session& s, const Result<ObjectPtr>& key) {
+                         return init(&s, pMechanism, hKey, key, false, &Session::sign);
+                       });
   });
 }
 

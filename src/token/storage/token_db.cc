@@ -3,7 +3,9 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 
 namespace pqmcp::token {
 namespace {
@@ -72,9 +74,46 @@ Status TokenDb::exec(const char* sql) {
                                                                         : Status(CKR_DEVICE_ERROR);
 }
 
+// The WAL-index header (https://sqlite.org/walformat.html §2.1, "The WAL-Index Header"): the
+// first 96 bytes of the -shm file are two copies of a 48-byte header that every commit rewrites
+// (its mxFrame, frame checksum and iChange counter change; a WAL restart changes the salts).
+// Writers update copy 2, then copy 1; readers trust the header only when both copies agree.
+// A header still byte-identical to the one read before the last full check therefore means that
+// no transaction committed since — in this or any other process — and PRAGMA data_version, a
+// read transaction costing two fcntl() lock syscalls, can be skipped. Anything else (a torn read
+// while a writer updates it, a commit, a header this code does not recognise, no mapping) takes
+// the full check, so the shortcut can only ever skip a check that would have said "unchanged".
+bool TokenDb::read_header(std::uint8_t (&out)[kWalIndexHeaderBytes]) const {
+  if (!shm_) return false;
+  for (std::size_t i = 0; i < kWalIndexHeaderBytes; ++i) out[i] = shm_[i];
+  std::atomic_thread_fence(std::memory_order_acquire);
+  constexpr std::size_t kCopy = kWalIndexHeaderBytes / 2;
+  std::uint32_t version = 0;
+  std::memcpy(&version, out, 4);  // iVersion, native byte order
+  const bool is_init = out[12] == 1;
+  return version == 3007000 && is_init && std::memcmp(out, out + kCopy, kCopy) == 0;
+}
+
+// SQLite's own mapping of region 0 of the WAL-index, through the VFS method the WAL code uses
+// (sqlite3_io_methods::xShmMap, bExtend = 0: never grows or creates anything). Opening the -shm
+// file ourselves would be wrong: closing any descriptor of a file drops every POSIX lock this
+// process holds on it, SQLite's included. Called after a full check, when the connection has its
+// WAL open; the mapping lives until the connection closes.
+void TokenDb::map_wal_index() {
+  sqlite3_file* f = nullptr;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f || !f->pMethods ||
+      f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
+    return;
+  void volatile* p = nullptr;
+  if (f->pMethods->xShmMap(f, 0, 32 * 1024, 0, &p) == SQLITE_OK && p) shm_ = static_cast<const volatile std::uint8_t*>(p);
+}
+
 // PRAGMA data_version (https://sqlite.org/pragma.html#pragma_data_version) changes when another
 // connection commits, so a token shared by several processes sees their changes.
 Result<bool> TokenDb::changed() {
+  std::uint8_t hdr[kWalIndexHeaderBytes];
+  const bool have_hdr = read_header(hdr);  // read before the full check: conservative
+  if (have_hdr && hdr_known_ && std::memcmp(hdr, hdr_, sizeof hdr) == 0) return false;
   if (!data_version_stmt_ && sqlite3_prepare_v2(db_, "PRAGMA data_version", -1, &data_version_stmt_, nullptr) != SQLITE_OK) {
     data_version_stmt_ = nullptr;
     return Status(CKR_DEVICE_ERROR);
@@ -85,6 +124,9 @@ Result<bool> TokenDb::changed() {
   if (rc != SQLITE_ROW) return Status(CKR_DEVICE_ERROR);
   bool c = v != data_version_;
   data_version_ = v;
+  hdr_known_ = have_hdr;
+  if (have_hdr) std::memcpy(hdr_, hdr, sizeof hdr);
+  if (!shm_) map_wal_index();
   return c;
 }
 

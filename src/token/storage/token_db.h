@@ -40,6 +40,11 @@ class TokenDb {
 
   // True when another connection has committed since the last call.
   Result<bool> changed();
+  // Makes the next changed() report a change (a re-read that failed must be retried).
+  void forget_version() noexcept {
+    data_version_ = -1;
+    hdr_known_ = false;
+  }
 
   // Consistent snapshot of the whole token.
   Status read_all(std::map<std::string, std::vector<std::uint8_t>>& meta,
@@ -57,7 +62,11 @@ class TokenDb {
 
   // Leaves the connection open without closing it; used in a forked child, which must not
   // touch the parent's SQLite state (sqlite.org/howtocorrupt.html §2.6).
-  void abandon() noexcept { db_ = nullptr; }
+  void abandon() noexcept {
+    db_ = nullptr;
+    shm_ = nullptr;
+    hdr_known_ = false;
+  }
 
  private:
   explicit TokenDb(sqlite3* db) : db_(db) {}
@@ -66,6 +75,14 @@ class TokenDb {
   std::int64_t data_version_ = -1;
   // "PRAGMA data_version", prepared once: changed() runs before every object lookup.
   sqlite3_stmt* data_version_stmt_ = nullptr;
+  // The fast path of changed() (token_db.cc): SQLite's own mapping of the WAL-index (-shm) and
+  // the header it held before the last full check.
+  static constexpr std::size_t kWalIndexHeaderBytes = 96;  // two copies of 48 bytes
+  bool read_header(std::uint8_t (&out)[kWalIndexHeaderBytes]) const;
+  void map_wal_index();
+  const volatile std::uint8_t* shm_ = nullptr;
+  std::uint8_t hdr_[kWalIndexHeaderBytes] = {};
+  bool hdr_known_ = false;
 };
 
 // RAII transaction: rolls back unless committed.

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "p11/beside.h"
 #include "p11/errors.h"
 #include "pkcs11/attributes.h"
 #include "pkcs11/pqmcp_vendor.h"
@@ -340,21 +341,33 @@ Result<Bytes> sign_composite(const CompositeKey& key, std::span<const std::uint8
   if (cs::message_representative(key.alg, msg, ctx, mprime) != crypto::Status::kOk)
     return make_error(Error::Kind::kInput, "composite sign", "", "the context is longer than 255 bytes");
   std::span<const std::uint8_t> label(reinterpret_cast<const std::uint8_t*>(in.label.data()), in.label.size());
-  p11::Result<Bytes> pq = Bytes();
+  CK_ULONG param = 0;
   if (key.mcp_bound) {
-    CK_ULONG param = 0;
     if (key.alg == cs::Algorithm::kMlDsa44Ed25519) param = CKP_PQMCP_COMPOSITE_MLDSA44_ED25519;
     else if (key.alg == cs::Algorithm::kMlDsa65Ed25519) param = CKP_PQMCP_COMPOSITE_MLDSA65_ED25519;
     if (param == 0 || !ctx.empty())
       return make_error(Error::Kind::kInput, "composite sign", key.mldsa_token->label(),
                         "a policy-bound composite key signs only MCP messages (ML-DSA-44/65+Ed25519, empty context)");
-    pq = sign_vendor(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv, CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA,
-                     &param, msg);
-  } else {
-    pq = sign(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv, mprime, label);
   }
+  // The two halves are independent operations on two keys, each in its own pooled session: the
+  // Ed25519 one runs beside the ML-DSA one (p11/beside.h). A policy-bound key's ML-DSA half may
+  // be refused by the token; the Ed25519 signature made meanwhile is then simply discarded, as
+  // it is worthless without the other half.
+  p11::Result<Bytes> pq = Bytes(), trad = Bytes();
+  run_beside(
+      [&] {
+        pq = key.mcp_bound ? sign_vendor(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv,
+                                         CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA, &param, msg)
+                           : sign(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv, mprime, label);
+      },
+      [&] {
+        try {  // on the helper thread nothing may escape
+          trad = sign(*key.trad_token, KeyType::kEd25519, key.trad_priv, mprime);
+        } catch (...) {
+          trad = make_error(Error::Kind::kToken, "composite sign", key.trad_token->label(), "out of memory");
+        }
+      });
   if (!pq) return pq;
-  auto trad = sign(*key.trad_token, KeyType::kEd25519, key.trad_priv, mprime);
   if (!trad) return trad;
   Bytes out = std::move(pq.value());
   out.insert(out.end(), trad->begin(), trad->end());

@@ -224,6 +224,34 @@ TEST_F(ClientTest, CompositeThroughPkcs11VerifiesWithCompositeVerify) {
   }
 }
 
+// Several threads signing with composite keys at once: the Ed25519 halves run beside the ML-DSA
+// ones when the helper thread is free and inline when it is not; every signature must verify.
+TEST_F(ClientTest, ConcurrentCompositeSignaturesAllVerify) {
+  namespace cs = crypto::composite;
+  auto pq = fresh(PQHSM_MODULE_PATH, "composite-mt");
+  ASSERT_TRUE(pq);
+  const auto alg = cs::Algorithm::kMlDsa65Ed25519;
+  auto m = generate_key_pair(*pq, composite_mldsa_half(alg), {{0xC1}, "mt"});
+  auto e = generate_key_pair(*pq, KeyType::kEd25519, {{0xC1}, "mt"});
+  ASSERT_TRUE(m && e);
+  std::vector<std::uint8_t> pk = m->public_key;
+  pk.insert(pk.end(), e->public_key.begin(), e->public_key.end());
+  CompositeKey key{alg, pq.get(), m->priv, pq.get(), e->priv};
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i)
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < 8; ++j) {
+        const std::string text = "call " + std::to_string(i) + "/" + std::to_string(j);
+        const std::vector<std::uint8_t> msg(text.begin(), text.end());
+        auto sig = sign_composite(key, msg, {});
+        if (sig && cs::verify(alg, pk, msg, {}, *sig) == crypto::Status::kOk) ++good;
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), 24);
+}
+
 TEST_F(ClientTest, SessionPoolServesConcurrentSigners) {
   auto t = fresh(kSoftHsm, "pool");
   ASSERT_TRUE(t);

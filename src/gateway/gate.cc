@@ -22,9 +22,12 @@ std::int64_t wall_ms() noexcept {
 }
 
 std::string sha256_hex(std::string_view bytes) {
+  // Fetched once: EVP_sha256() makes EVP_Digest look the algorithm up in the provider on every
+  // call, and this runs for every message relayed.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
   unsigned char md[32];
   unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+  if (!sha256 || EVP_Digest(bytes.data(), bytes.size(), md, &len, sha256, nullptr) != 1) return "";
   static constexpr char k[] = "0123456789abcdef";
   std::string s = "sha256:";
   for (unsigned i = 0; i < len; ++i) s += k[md[i] >> 4], s += k[md[i] & 15];
@@ -96,6 +99,8 @@ void put(const json::Value& v, std::string& out) {
 }
 
 }  // namespace
+
+void put_json_string(const std::string& s, std::string& out) { put_string(s, out); }
 
 std::string dump(const json::Value& v) {
   std::string out;

@@ -72,6 +72,8 @@ json::Value error_response(const json::Value& id, int code, const std::string& m
                            json::Value pqmcp_data = json::Value::object());
 // Serialises without throwing (invalid UTF-8 is replaced; strict parsing already refused it).
 std::string dump(const json::Value& v);
+// Appends s as a JSON string, with dump()'s escaping and replacement rules.
+void put_json_string(const std::string& s, std::string& out);
 // Writes "<name>: <msg>" to stderr in one write.
 void warn(const std::string& name, const std::string& msg);
 const char* kind_str(mcp::Kind k) noexcept;

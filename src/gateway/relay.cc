@@ -81,6 +81,11 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
   Clock::time_point deadline{};
   Clock::time_point exited_at{};
   bool child_gone_notified = false;
+  // Whether to ask the kernel about the child (waitpid) on this round: at the start, after a
+  // SIGCHLD, once its output pipes close, and on every round of the shutdown. A SIGCHLD that came
+  // before our handler was installed is covered by the pipes' EOF. (Not every round: on a
+  // request/response path that would be one more system call per message.)
+  bool check_child = true;
 
   auto guarded = [&](auto&& fn) {
     // Last resort only: filters answer bad input themselves (DESIGN.md §3), but an allocation
@@ -132,7 +137,8 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
   };
 
   for (;;) {
-    if (!child.exited()) child.poll_exit();
+    if (!child.exited() && (check_child || phase != Phase::kRunning || !child_out_open)) child.poll_exit();
+    check_child = false;
     if (child.exited() && exited_at == Clock::time_point{}) {
       exited_at = Clock::now();
       if (phase == Phase::kRunning) begin_close("server-exit");
@@ -164,14 +170,15 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
       if (drained || Clock::now() - exited_at > std::chrono::milliseconds(1500)) break;
     }
 
-    std::vector<pollfd> p;
     enum Slot { kSig, kCin, kCout, kSin, kSout, kSerr, kSlots };
+    pollfd p[kSlots];
+    nfds_t np = 0;
     int idx[kSlots];
     auto add = [&](Slot s, int fd, short ev) {
       idx[s] = -1;
       if (fd < 0 || ev == 0) return;
-      idx[s] = static_cast<int>(p.size());
-      p.push_back(pollfd{fd, ev, 0});
+      idx[s] = static_cast<int>(np);
+      p[np++] = pollfd{fd, ev, 0};
     };
     add(kSig, g_sig_pipe[0], POLLIN);
     add(kCin, client_in_open && phase == Phase::kRunning && to_server.size() < o.high_water ? client_in : -1, POLLIN);
@@ -181,7 +188,7 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
     add(kSerr, child_err_open ? child.stderr_fd() : -1, POLLIN);
     int timeout = -1;
     if (phase != Phase::kRunning || child.exited()) timeout = 50;  // deadlines are checked above
-    int n = ::poll(p.data(), p.size(), timeout);
+    int n = ::poll(p, np, timeout);
     if (n < 0 && errno != EINTR) {
       log(o, std::string("poll: ") + std::strerror(errno));
       begin_close("internal-error");
@@ -194,7 +201,8 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
       unsigned char sigs[64];
       ssize_t k = ::read(g_sig_pipe[0], sigs, sizeof sigs);
       for (ssize_t i = 0; i < k; ++i)
-        if (sigs[i] != SIGCHLD) {
+        if (sigs[i] == SIGCHLD) check_child = true;
+        else {
           log(o, std::string("received ") + ::strsignal(sigs[i]) + "; shutting the server down");
           begin_close("signal");
           // Whoever signalled us is itself waiting to escalate: skip the stdin grace period and
@@ -248,6 +256,7 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
       } else if (r == 0 || r == -2) {
         child_err_open = false;
         child.close_stderr();
+        check_child = true;
       }
     }
     if (ready(kSin, POLLOUT | POLLERR | POLLHUP)) {

@@ -55,6 +55,8 @@ Value signed_view(const Value& msg, Kind kind);
 // The message as delivered to the application after verification: signed_view(), plus an
 // error.data or params/_meta that pqmcp created and that is now empty is removed again.
 Value strip_envelope(const Value& msg, Kind kind);
+// The same from signed_view(msg, kind) already at hand (a signed message is ~5 KB: one copy less).
+Value strip_envelope(Value view, const Value& msg, Kind kind);
 
 // SHA3-256 over "io.pqmcp/req/v1" ‖ 0x00 ‖ JCS(request as sent/received, envelope included):
 // the value a response's "req" member carries (§4.4).

@@ -2,7 +2,7 @@
 // cost), identities for an agent and a server, an admin, a signed trust bundle, and helpers to
 // build the `pqmcp connect -- pqmcp wrap -- <server>` command line and read the audit files.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -13,7 +13,8 @@ const require = createRequire(import.meta.url);
 export const everything = require.resolve('@modelcontextprotocol/server-everything/dist/index.js');
 
 // module: a PKCS#11 module for `pqmcp init --module` (default: the libpqhsm pqmcp was built with).
-export function makeEnv(pqmcp, { keep = false, module = '' } = {}) {
+// alg: the signature algorithm of the agent and server identities (default: pqmcp's default).
+export function makeEnv(pqmcp, { keep = false, module = '', alg = '' } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'pqmcp-gw-'));
   const env = { ...process.env, XDG_CONFIG_HOME: join(root, 'config'), XDG_DATA_HOME: join(root, 'data') };
   delete env.PQMCP_CONFIG;
@@ -21,8 +22,11 @@ export function makeEnv(pqmcp, { keep = false, module = '' } = {}) {
   delete env.PQHSM_CONF;
   const run = (...args) => execFileSync(pqmcp, args, { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
   run('init', '--kdf-iterations', '10', ...(module ? ['--module', module] : []));
-  run('identity', 'create', 'agent', '--role', 'agent');
-  run('identity', 'create', 'server', '--role', 'server');
+  const algArgs = alg ? ['--alg', alg] : [];
+  // Both verifiers accept only their allow-list (gateway.algorithms, docs/gateway.md).
+  if (alg) appendFileSync(join(root, 'config', 'pqmcp', 'config.toml'), `\n[gateway]\nalgorithms = ["${alg}"]\n`);
+  run('identity', 'create', 'agent', '--role', 'agent', ...algArgs);
+  run('identity', 'create', 'server', '--role', 'server', ...algArgs);
   run('identity', 'create', 'admin', '--role', 'admin', '--alg', 'mldsa65');
   const bundle = join(root, 'bundle.json');
   const admin = join(root, 'admin.pem');

@@ -254,6 +254,8 @@ class SqliteStorage final : public Storage {
   Cached update_head_{"INSERT OR REPLACE INTO head(id, size, edge) VALUES (0, ?, ?)"};
   Cached insert_checkpoint_{
       "INSERT INTO checkpoints(size, note, created_ms) VALUES (?, ?, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"};
+  // (SQLite applies a PRAGMA while compiling it and recompiles it on every run, so caching these
+  // two saves nothing; what matters is that each run really changes the setting, which it does.)
   Cached sync_full_{"PRAGMA synchronous=FULL"}, sync_normal_{"PRAGMA synchronous=NORMAL"};
 };
 

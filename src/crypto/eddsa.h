@@ -63,7 +63,7 @@ class SigningKey {
 class VerifyingKey {
  public:
   // kBadLength for a wrong size, kBadEncoding if the bytes are no point of the curve.
-  // (Ed25519 keys are decoded when a signature is checked: any 32 bytes load.)
+  // Ed25519: kBadEncoding also for a point of small order or outside the prime-order subgroup.
   static Status load(Curve c, std::span<const std::uint8_t> pk, VerifyingKey& out) noexcept;
   bool empty() const noexcept { return key_ == nullptr && !has_ed25519_; }
   Curve curve() const noexcept { return c_; }

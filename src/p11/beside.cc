@@ -1,5 +1,8 @@
 #include "p11/beside.h"
 
+#include <pthread.h>
+
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -59,9 +62,23 @@ class Helper {
   bool thread_started_ = false;
 };
 
+// Set in a forked child: it has the parent's Helper state but not its thread, so it runs
+// everything inline (pqmcp forks only to exec, but a library must not hang a child that uses it).
+std::atomic<bool> g_forked{false};
+
 }  // namespace
 
 void run_beside(const std::function<void()>& main, const std::function<void()>& side) {
+  static const bool registered = [] {
+    ::pthread_atfork(nullptr, nullptr, [] { g_forked.store(true, std::memory_order_relaxed); });
+    return true;
+  }();
+  (void)registered;
+  if (g_forked.load(std::memory_order_relaxed)) {
+    main();
+    side();
+    return;
+  }
   Helper& h = Helper::get();
   std::uint64_t job = 0;
   try {
@@ -69,9 +86,19 @@ void run_beside(const std::function<void()>& main, const std::function<void()>& 
   } catch (...) {  // std::thread could not start: run both here
     job = 0;
   }
-  main();
-  if (job != 0) h.wait(job);
-  else side();
+  if (job == 0) {
+    main();
+    side();
+    return;
+  }
+  // side() refers to the caller's frame: whatever main() does, wait for it before leaving.
+  try {
+    main();
+  } catch (...) {
+    h.wait(job);
+    throw;
+  }
+  h.wait(job);
 }
 
 }  // namespace pqmcp::p11

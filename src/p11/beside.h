@@ -14,8 +14,9 @@
 namespace pqmcp::p11 {
 
 // Runs main() on this thread and side() on the helper thread if it is free (else here, after
-// main), and returns once both have finished. Neither may throw (both are noexcept wrappers
-// around PKCS#11 calls in practice); an exception escaping side() terminates the process.
+// main), and returns once both have finished; if main() throws, after side() has finished too.
+// side() must not throw (an exception escaping it on the helper terminates the process). In a
+// forked child both run inline.
 void run_beside(const std::function<void()>& main, const std::function<void()>& side);
 
 }  // namespace pqmcp::p11

@@ -349,25 +349,29 @@ Result<Bytes> sign_composite(const CompositeKey& key, std::span<const std::uint8
       return make_error(Error::Kind::kInput, "composite sign", key.mldsa_token->label(),
                         "a policy-bound composite key signs only MCP messages (ML-DSA-44/65+Ed25519, empty context)");
   }
-  // The two halves are independent operations on two keys, each in its own pooled session: the
-  // Ed25519 one runs beside the ML-DSA one (p11/beside.h). A policy-bound key's ML-DSA half may
-  // be refused by the token; the Ed25519 signature made meanwhile is then simply discarded, as
-  // it is worthless without the other half.
   p11::Result<Bytes> pq = Bytes(), trad = Bytes();
-  run_beside(
-      [&] {
-        pq = key.mcp_bound ? sign_vendor(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv,
-                                         CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA, &param, msg)
-                           : sign(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv, mprime, label);
-      },
-      [&] {
-        try {  // on the helper thread nothing may escape
-          trad = sign(*key.trad_token, KeyType::kEd25519, key.trad_priv, mprime);
-        } catch (...) {
-          trad = make_error(Error::Kind::kToken, "composite sign", key.trad_token->label(), "out of memory");
-        }
-      });
-  if (!pq) return pq;
+  auto sign_trad = [&] {
+    try {  // it may run on the helper thread, where nothing may escape
+      trad = sign(*key.trad_token, KeyType::kEd25519, key.trad_priv, mprime);
+    } catch (...) {
+      trad = make_error(Error::Kind::kToken, "composite sign", key.trad_token->label(), "out of memory");
+    }
+  };
+  if (key.mcp_bound) {
+    // The token evaluates its MCP policy on the ML-DSA half: the Ed25519 half is signed only
+    // once that half was allowed, so that a refused message leaves no signature of any kind
+    // (and no successful Ed25519 operation in the token's log).
+    pq = sign_vendor(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv, CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA,
+                     &param, msg);
+    if (!pq) return pq;
+    sign_trad();
+  } else {
+    // Two independent operations on two keys, each in its own pooled session: the Ed25519 one
+    // runs beside the ML-DSA one (p11/beside.h).
+    run_beside([&] { pq = sign(*key.mldsa_token, composite_mldsa_half(key.alg), key.mldsa_priv, mprime, label); },
+               sign_trad);
+    if (!pq) return pq;
+  }
   if (!trad) return trad;
   Bytes out = std::move(pq.value());
   out.insert(out.end(), trad->begin(), trad->end());

@@ -132,6 +132,10 @@ Status VerifyingKey::load(Curve c, std::span<const std::uint8_t> pk, VerifyingKe
   out.c_ = c;
   if (c == Curve::kEd25519) {
     if (!sodium_ready()) return Status::kInternal;
+    // A canonical encoding of a point of the prime-order subgroup, not of small order: anything
+    // else can never verify a signature here, so it is refused as a key (RFC 8032 §5.1.3 decoding
+    // plus the small-order rule of eddsa.h).
+    if (crypto_core_ed25519_is_valid_point(pk.data()) != 1) return Status::kBadEncoding;
     std::copy(pk.begin(), pk.end(), out.ed25519_.begin());
     out.has_ed25519_ = true;
     return Status::kOk;

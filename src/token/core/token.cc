@@ -55,12 +55,17 @@ Status Token::refresh() {
     refreshed_in_call_ = call;
     return kOk;
   }
+  // Until the cache is rebuilt completely (an error or an exception may stop it half-way), the
+  // next check must re-read rather than trust it.
+  struct Rebuild {
+    TokenDb& db;
+    bool done = false;
+    ~Rebuild() {
+      if (!done) db.forget_version();
+    }
+  } rebuild{*db_};
   std::vector<StoredObject> stored;
-  if (Status st = db_->read_all(meta_, stored); !st.ok()) {
-    db_->forget_version();  // the next check must re-read rather than trust the stale cache
-    return st;
-  }
-  refreshed_in_call_ = call;
+  if (Status st = db_->read_all(meta_, stored); !st.ok()) return st;
   auto epoch = meta_.find("epoch");
   if (login_ != kNobody && (epoch == meta_.end() || epoch->second != login_epoch_)) logout();
   // Rebuild the token objects, keeping the handle of every object that still exists.
@@ -80,6 +85,8 @@ Status Token::refresh() {
     auto it = old.find(so.uid);
     store_.insert(std::move(o), it == old.end() ? CK_INVALID_HANDLE : it->second);
   }
+  rebuild.done = true;
+  refreshed_in_call_ = call;
   return kOk;
 }
 

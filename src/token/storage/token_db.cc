@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -46,7 +45,20 @@ Result<std::unique_ptr<TokenDb>> TokenDb::open(const std::string& dir) {
   std::unique_ptr<TokenDb> t(new TokenDb(db));
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   // WAL + synchronous=FULL: a committed key survives power loss; readers never block writers.
-  PQ_TRY(t->exec("PRAGMA journal_mode=WAL"));
+  {
+    // The pragma answers with the mode now in force: the WAL-index shortcut of changed() is
+    // only for a connection that really is in WAL mode.
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(st);
+      return Status(CKR_DEVICE_ERROR);
+    }
+    const bool row = sqlite3_step(st) == SQLITE_ROW;
+    const unsigned char* mode = row ? sqlite3_column_text(st, 0) : nullptr;
+    t->wal_ = mode != nullptr && std::strcmp(reinterpret_cast<const char*>(mode), "wal") == 0;
+    sqlite3_finalize(st);
+    if (!row) return Status(CKR_DEVICE_ERROR);
+  }
   PQ_TRY(t->exec("PRAGMA synchronous=FULL"));
   PQ_TRY(t->exec("PRAGMA foreign_keys=ON"));
   PQ_TRY(t->begin());
@@ -85,9 +97,12 @@ Status TokenDb::exec(const char* sql) {
 // the full check, so the shortcut can only ever skip a check that would have said "unchanged".
 bool TokenDb::read_header(std::uint8_t (&out)[kWalIndexHeaderBytes]) const {
   if (!shm_) return false;
-  for (std::size_t i = 0; i < kWalIndexHeaderBytes; ++i) out[i] = shm_[i];
-  std::atomic_thread_fence(std::memory_order_acquire);
+  // As SQLite's own reader does (walIndexTryHdr): copy 1, a memory barrier, then copy 2; the
+  // writer stores copy 2 before copy 1.
   constexpr std::size_t kCopy = kWalIndexHeaderBytes / 2;
+  for (std::size_t i = 0; i < kCopy; ++i) out[i] = shm_[i];
+  shm_file_->pMethods->xShmBarrier(shm_file_);
+  for (std::size_t i = kCopy; i < kWalIndexHeaderBytes; ++i) out[i] = shm_[i];
   std::uint32_t version = 0;
   std::memcpy(&version, out, 4);  // iVersion, native byte order
   const bool is_init = out[12] == 1;
@@ -104,8 +119,12 @@ void TokenDb::map_wal_index() {
   if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f || !f->pMethods ||
       f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
     return;
+  if (!f->pMethods->xShmBarrier) return;
   void volatile* p = nullptr;
-  if (f->pMethods->xShmMap(f, 0, 32 * 1024, 0, &p) == SQLITE_OK && p) shm_ = static_cast<const volatile std::uint8_t*>(p);
+  if (f->pMethods->xShmMap(f, 0, 32 * 1024, 0, &p) == SQLITE_OK && p) {
+    shm_ = static_cast<const volatile std::uint8_t*>(p);
+    shm_file_ = f;
+  }
 }
 
 // PRAGMA data_version (https://sqlite.org/pragma.html#pragma_data_version) changes when another
@@ -126,7 +145,7 @@ Result<bool> TokenDb::changed() {
   data_version_ = v;
   hdr_known_ = have_hdr;
   if (have_hdr) std::memcpy(hdr_, hdr, sizeof hdr);
-  if (!shm_) map_wal_index();
+  if (!shm_ && wal_) map_wal_index();
   return c;
 }
 

@@ -17,6 +17,7 @@
 
 struct sqlite3;
 struct sqlite3_stmt;
+struct sqlite3_file;
 
 namespace pqmcp::token {
 
@@ -65,6 +66,7 @@ class TokenDb {
   void abandon() noexcept {
     db_ = nullptr;
     shm_ = nullptr;
+    shm_file_ = nullptr;
     hdr_known_ = false;
   }
 
@@ -81,6 +83,8 @@ class TokenDb {
   bool read_header(std::uint8_t (&out)[kWalIndexHeaderBytes]) const;
   void map_wal_index();
   const volatile std::uint8_t* shm_ = nullptr;
+  sqlite3_file* shm_file_ = nullptr;  // the database file whose -shm shm_ maps
+  bool wal_ = false;                  // journal_mode=WAL took effect
   std::uint8_t hdr_[kWalIndexHeaderBytes] = {};
   bool hdr_known_ = false;
 };

@@ -1,8 +1,25 @@
 #include "core/module.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
+
 namespace pqmcp::token {
+namespace {
+
+// This process's id without a system call on every PKCS#11 call (glibc's getpid() is one, and
+// the fork check below runs in every function): read once, and again in a forked child by an
+// atfork handler, which fork() runs before it returns in the child.
+pid_t current_pid() noexcept {
+  static std::atomic<pid_t> pid{[] {
+    ::pthread_atfork(nullptr, nullptr, [] { pid.store(::getpid(), std::memory_order_relaxed); });
+    return ::getpid();
+  }()};
+  return pid.load(std::memory_order_relaxed);
+}
+
+}  // namespace
 
 Module& Module::get() {
   static Module* m = new Module();
@@ -20,7 +37,7 @@ Status Module::initialize(CK_VOID_PTR args) {
     if (any && !(a->flags & CKF_OS_LOCKING_OK)) return Status(CKR_CANT_LOCK);
   }
   std::unique_lock lock(mu_);
-  if (initialized_ && pid_ == ::getpid()) return Status(CKR_CRYPTOKI_ALREADY_INITIALIZED);
+  if (initialized_ && pid_ == current_pid()) return Status(CKR_CRYPTOKI_ALREADY_INITIALIZED);
   if (initialized_) {
     // A forked child: the parent's sessions and database connections are not ours.
     for (auto& t : tokens_) t->abandon_db();
@@ -37,14 +54,14 @@ Status Module::initialize(CK_VOID_PTR args) {
     tokens_.push_back(std::make_unique<Token>(
         i, config_.token_dir + "/slot-" + std::to_string(i), config_));
   initialized_ = true;
-  pid_ = ::getpid();
+  pid_ = current_pid();
   return kOk;
 }
 
 Status Module::finalize(CK_VOID_PTR reserved) {
   if (reserved != nullptr) return Status(CKR_ARGUMENTS_BAD);
   std::unique_lock lock(mu_);
-  if (!initialized_ || pid_ != ::getpid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
+  if (!initialized_ || pid_ != current_pid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
   for (auto& [h, s] : sessions_) {
     std::lock_guard<std::mutex> tl(s->token->mu);
     s->token->drop_session_objects(h);
@@ -61,7 +78,7 @@ Status Module::finalize(CK_VOID_PTR reserved) {
 
 Status Module::check() const {
   std::shared_lock lock(mu_);
-  return initialized_ && pid_ == ::getpid() ? kOk : Status(CKR_CRYPTOKI_NOT_INITIALIZED);
+  return initialized_ && pid_ == current_pid() ? kOk : Status(CKR_CRYPTOKI_NOT_INITIALIZED);
 }
 
 CK_ULONG Module::slot_count() const {
@@ -71,14 +88,14 @@ CK_ULONG Module::slot_count() const {
 
 Result<Token*> Module::token(CK_SLOT_ID id) {
   std::shared_lock lock(mu_);
-  if (!initialized_ || pid_ != ::getpid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
+  if (!initialized_ || pid_ != current_pid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
   if (id >= tokens_.size()) return Status(CKR_SLOT_ID_INVALID);
   return tokens_[id].get();
 }
 
 Result<SessionPtr> Module::session(CK_SESSION_HANDLE h) {
   std::shared_lock lock(mu_);
-  if (!initialized_ || pid_ != ::getpid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
+  if (!initialized_ || pid_ != current_pid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
   auto it = sessions_.find(h);
   if (it == sessions_.end()) return Status(CKR_SESSION_HANDLE_INVALID);
   return it->second;
@@ -86,7 +103,7 @@ Result<SessionPtr> Module::session(CK_SESSION_HANDLE h) {
 
 Result<CK_SESSION_HANDLE> Module::open_session(CK_SLOT_ID slot, CK_FLAGS flags) {
   std::unique_lock lock(mu_);
-  if (!initialized_ || pid_ != ::getpid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
+  if (!initialized_ || pid_ != current_pid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
   if (slot >= tokens_.size()) return Status(CKR_SLOT_ID_INVALID);
   // §5.6.1: CKF_SERIAL_SESSION must always be set, for backward compatibility.
   if (!(flags & CKF_SERIAL_SESSION)) return Status(CKR_SESSION_PARALLEL_NOT_SUPPORTED);
@@ -118,7 +135,7 @@ Status Module::close_session(CK_SESSION_HANDLE h) {
   SessionPtr s;
   {
     std::unique_lock lock(mu_);
-    if (!initialized_ || pid_ != ::getpid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
+    if (!initialized_ || pid_ != current_pid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
     auto it = sessions_.find(h);
     if (it == sessions_.end()) return Status(CKR_SESSION_HANDLE_INVALID);
     s = it->second;
@@ -130,7 +147,7 @@ Status Module::close_session(CK_SESSION_HANDLE h) {
 
 Status Module::close_all_sessions(CK_SLOT_ID slot) {
   std::unique_lock lock(mu_);
-  if (!initialized_ || pid_ != ::getpid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
+  if (!initialized_ || pid_ != current_pid()) return Status(CKR_CRYPTOKI_NOT_INITIALIZED);
   if (slot >= tokens_.size()) return Status(CKR_SLOT_ID_INVALID);
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     if (it->second->token == tokens_[slot].get()) {

@@ -238,16 +238,31 @@ bool write(const Value& v, std::string& out, std::size_t depth, std::size_t max_
         err = {ErrorCode::kTooDeep, "nesting too deep"};
         return false;
       }
-      std::vector<const std::string*> keys;
-      keys.reserve(v.size());
+      // RFC 8785 §3.2.3 orders members by UTF-16 code units. The DOM keeps them in UTF-8 byte
+      // order (std::map), which is the same order unless a name holds a code point above U+FFFF
+      // (a four-byte sequence, lead byte 0xF0-0xF4): only then are the names sorted again.
+      bool astral = false;
       for (auto it = v.begin(); it != v.end(); ++it) {
         if (!valid_utf8(it.key())) {
           err = {ErrorCode::kInvalidString, "member name is not well-formed UTF-8"};
           return false;
         }
-        keys.push_back(&it.key());
+        for (unsigned char c : it.key()) astral |= c >= 0xF0;
       }
-      // RFC 8785 §3.2.3: sort by UTF-16 code units.
+      if (!astral) {
+        out += '{';
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          if (it != v.begin()) out += ',';
+          append_string(it.key(), out);
+          out += ':';
+          if (!write(it.value(), out, depth + 1, max_depth, err)) return false;
+        }
+        out += '}';
+        return true;
+      }
+      std::vector<const std::string*> keys;
+      keys.reserve(v.size());
+      for (auto it = v.begin(); it != v.end(); ++it) keys.push_back(&it.key());
       std::sort(keys.begin(), keys.end(),
                 [](const std::string* a, const std::string* b) { return utf16_less(*a, *b); });
       out += '{';

@@ -1,12 +1,25 @@
-// Strict parsing: nlohmann's SAX interface with our own DOM builder, so that duplicate member
-// names and nesting depth are checked while parsing (the stock DOM parser silently keeps the
-// last duplicate, which would let two parties that read the same bytes see different messages).
-#include <cmath>
-#include <exception>
+// Strict parsing, written for this project rather than driving nlohmann's lexer: that lexer reads
+// one byte at a time through an input adapter and push_back()s every character, which made the
+// ~4.5 KB signature string of a signed MCP message the dominant cost of parsing it. Strings and
+// numbers are scanned in lex.cc; this file walks the structure (RFC 8259 §2-5) with an explicit
+// stack, so that no Limits::max_depth can overflow the call stack.
+//
+// Accept/reject behaviour and the resulting DOM match what the nlohmann SAX parser with our
+// strict builder produced (tests/json/parse_test.cc keeps that parser as a differential oracle):
+// duplicate member names, nesting deeper than the limit and numbers outside the double range are
+// refused while parsing, so two parties reading the same bytes cannot see different messages.
 #include <new>
+#include <string>
 #include <vector>
 
 #include "json/json.h"
+#include "json/lex.h"
+
+// Members and elements are emplaced into nlohmann's object_t/array_t directly, which skips the
+// parent pointers that its JSON_DIAGNOSTICS mode maintains.
+#if defined(JSON_DIAGNOSTICS) && JSON_DIAGNOSTICS
+#error "src/json/parse.cc does not maintain nlohmann's JSON_DIAGNOSTICS parent pointers"
+#endif
 
 namespace pqmcp::json {
 
@@ -25,102 +38,188 @@ const char* error_code_name(ErrorCode c) noexcept {
 
 namespace {
 
-// Builds the DOM. Returning false from any callback aborts the parse; the reason is kept here
-// because nlohmann does not call parse_error() for a SAX-initiated abort.
-class StrictBuilder {
+// RFC 8259 §2: ws = *( %x20 / %x09 / %x0A / %x0D ), nothing else.
+inline const char* skip_ws(const char* p, const char* end) {
+  while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+  return p;
+}
+
+inline bool literal(const char* p, const char* end, const char* word, std::size_t n) {
+  return static_cast<std::size_t>(end - p) >= n && std::char_traits<char>::compare(p, word, n) == 0;
+}
+
+class Parser {
  public:
-  using number_integer_t = Value::number_integer_t;
-  using number_unsigned_t = Value::number_unsigned_t;
-  using number_float_t = Value::number_float_t;
-  using string_t = Value::string_t;
-  using binary_t = Value::binary_t;
+  Parser(std::string_view text, std::size_t max_depth)
+      : begin_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
 
-  StrictBuilder(Value& root, std::size_t max_depth) : root_(root), max_depth_(max_depth) {}
-
-  bool null() { return put(Value(nullptr)); }
-  bool boolean(bool b) { return put(Value(b)); }
-  bool number_integer(number_integer_t v) { return put(Value(v)); }
-  bool number_unsigned(number_unsigned_t v) { return put(Value(v)); }
-  bool number_float(number_float_t v, const string_t&) {
-    // The lexer already refuses overflowing literals (error 406); this guards any other path.
-    if (!std::isfinite(v)) return fail(ErrorCode::kNonFinite, "number is not finite");
-    return put(Value(v));
-  }
-  bool string(string_t& s) { return put(Value(std::move(s))); }
-  bool binary(binary_t&) { return fail(ErrorCode::kSyntax, "binary values are not JSON"); }
-
-  bool start_object(std::size_t) { return open(Value::object()); }
-  bool start_array(std::size_t) { return open(Value::array()); }
-  bool end_object() { return close(); }
-  bool end_array() { return close(); }
-
-  bool key(string_t& k) {
-    Value& obj = *stack_.back();
-    // RFC 7493 §2.3 / RFC 8785 §3.1: member names MUST be unique.
-    if (obj.contains(k)) return fail(ErrorCode::kDuplicateKey, "duplicate member name \"" + k + "\"");
-    pending_ = &obj[k];
-    return true;
-  }
-
-  bool parse_error(std::size_t pos, const std::string&, const nlohmann::detail::exception& ex) {
-    if (!failed_) {
-      failed_ = true;
-      // 406 is nlohmann's "number overflow" (a literal such as 1e400).
-      error_.code = ex.id == 406 ? ErrorCode::kNonFinite : ErrorCode::kSyntax;
-      error_.message = "at byte " + std::to_string(pos) + ": " + ex.what();
-    }
-    return false;
-  }
-
-  bool failed() const { return failed_; }
-  const Error& error() const { return error_; }
+  // Returns false with error() set on failure.
+  bool run(Value& root);
+  Error& error() { return error_; }
 
  private:
-  bool put(Value v) {
-    if (stack_.empty()) {
-      root_ = std::move(v);
-    } else if (stack_.back()->is_array()) {
-      stack_.back()->push_back(std::move(v));
-    } else {
-      *pending_ = std::move(v);
-    }
-    return true;
-  }
-  bool open(Value v) {
-    if (stack_.size() >= max_depth_) {
-      return fail(ErrorCode::kTooDeep, "nesting deeper than " + std::to_string(max_depth_));
-    }
-    Value* slot;
-    if (stack_.empty()) {
-      root_ = std::move(v);
-      slot = &root_;
-    } else if (stack_.back()->is_array()) {
-      stack_.back()->push_back(std::move(v));
-      slot = &stack_.back()->back();
-    } else {
-      *pending_ = std::move(v);
-      slot = pending_;
-    }
-    stack_.push_back(slot);
-    return true;
-  }
-  bool close() {
-    stack_.pop_back();
-    return true;
-  }
-  bool fail(ErrorCode c, std::string msg) {
-    failed_ = true;
-    error_ = Error{c, std::move(msg)};
+  struct Frame {
+    Value* container;
+    bool object;
+  };
+
+  bool syntax(const char* at, const char* what) {
+    error_ = Error{ErrorCode::kSyntax, "at byte " + std::to_string(at - begin_) + ": " + what};
     return false;
   }
+  bool lex_failed(const lex::Error& e) { return syntax(e.at, e.what); }
+  // Parses the scalar at p into slot, or opens a container there. Returns the next byte or nullptr.
+  const char* value(const char* p, Value& slot);
+  // p at the opening quotation mark of a member name, in the object on top of the stack.
+  const char* member_name(const char* p, Value*& slot);
 
-  Value& root_;
+  const char* begin_;
+  const char* end_;
   std::size_t max_depth_;
-  std::vector<Value*> stack_;
-  Value* pending_ = nullptr;
-  bool failed_ = false;
+  std::vector<Frame> stack_;
+  std::string name_;  // member name buffer, reused
   Error error_{ErrorCode::kSyntax, ""};
 };
+
+const char* Parser::value(const char* p, Value& slot) {
+  if (p == end_) return syntax(p, "unexpected end of input; expected a value"), nullptr;
+  switch (*p) {
+    case '{':
+    case '[': {
+      // The limit counts containers open at once, the new one included.
+      if (stack_.size() >= max_depth_) {
+        error_ = Error{ErrorCode::kTooDeep, "nesting deeper than " + std::to_string(max_depth_)};
+        return nullptr;
+      }
+      const bool object = *p == '{';
+      slot = Value(object ? Value::value_t::object : Value::value_t::array);
+      stack_.push_back(Frame{&slot, object});
+      return p + 1;
+    }
+    case '"': {
+      slot = Value(Value::value_t::string);
+      lex::Error e;
+      const char* q = lex::scan_string(p + 1, end_, slot.get_ref<Value::string_t&>(), e);
+      if (q == nullptr) lex_failed(e);
+      return q;  // nullptr on failure
+    }
+    case 't':
+      if (!literal(p, end_, "true", 4)) break;
+      slot = true;
+      return p + 4;
+    case 'f':
+      if (!literal(p, end_, "false", 5)) break;
+      slot = false;
+      return p + 5;
+    case 'n':
+      if (!literal(p, end_, "null", 4)) break;
+      slot = nullptr;
+      return p + 4;
+    case '-':
+    case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': {
+      lex::Number n;
+      lex::Error e;
+      const char* q = lex::scan_number(p, end_, n, e);
+      if (q == nullptr) return lex_failed(e), nullptr;
+      switch (n.kind) {
+        case lex::NumberKind::kUnsigned: slot = static_cast<Value::number_unsigned_t>(n.u); break;
+        case lex::NumberKind::kInteger: slot = static_cast<Value::number_integer_t>(n.i); break;
+        case lex::NumberKind::kFloat: slot = static_cast<Value::number_float_t>(n.d); break;
+        case lex::NumberKind::kNonFinite:
+          error_ = Error{ErrorCode::kNonFinite,
+                         "at byte " + std::to_string(p - begin_) + ": number out of the range of a double"};
+          return nullptr;
+      }
+      return q;
+    }
+    default:
+      break;
+  }
+  return syntax(p, "expected a value"), nullptr;
+}
+
+const char* Parser::member_name(const char* p, Value*& slot) {
+  if (p == end_) return syntax(p, "unexpected end of input; expected a member name"), nullptr;
+  if (*p != '"') return syntax(p, "expected a member name (a string)"), nullptr;
+  name_.clear();
+  lex::Error e;
+  p = lex::scan_string(p + 1, end_, name_, e);
+  if (p == nullptr) return lex_failed(e), nullptr;
+  // RFC 7493 §2.3 / RFC 8785 §3.1: member names MUST be unique. Checked before the ':' so that
+  // the first problem in reading order is the one reported, as the previous parser did.
+  auto& members = stack_.back().container->get_ref<Value::object_t&>();
+  const auto [it, inserted] = members.try_emplace(name_);
+  if (!inserted) {
+    error_ = Error{ErrorCode::kDuplicateKey, "duplicate member name \"" + name_ + "\""};
+    return nullptr;
+  }
+  p = skip_ws(p, end_);
+  if (p == end_ || *p != ':') return syntax(p, "expected ':' after a member name"), nullptr;
+  slot = &it->second;
+  return skip_ws(p + 1, end_);
+}
+
+bool Parser::run(Value& root) {
+  const char* p = begin_;
+  // RFC 8259 §8.1 lets a parser ignore a leading byte order mark; nlohmann did, and so do we, so
+  // that behaviour does not change under callers. Only at the very start, before any whitespace.
+  if (end_ - p >= 3 && static_cast<unsigned char>(p[0]) == 0xEF && static_cast<unsigned char>(p[1]) == 0xBB &&
+      static_cast<unsigned char>(p[2]) == 0xBF) {
+    p += 3;
+  }
+  stack_.reserve(max_depth_ < 32 ? max_depth_ : 32);
+  Value* slot = &root;  // where the next value goes
+  p = skip_ws(p, end_);
+  for (;;) {
+    // Invariant: p is past any whitespace and a value is expected, to be stored in *slot.
+    const std::size_t depth = stack_.size();
+    p = value(p, *slot);
+    if (p == nullptr) return false;
+    p = skip_ws(p, end_);
+    if (stack_.size() > depth) {
+      // A container was just opened: unless it is empty, its first member/element follows.
+      const Frame& top = stack_.back();
+      if (p == end_ || *p != (top.object ? '}' : ']')) {
+        if (top.object) {
+          p = member_name(p, slot);
+          if (p == nullptr) return false;
+        } else {
+          slot = &top.container->get_ref<Value::array_t&>().emplace_back();
+        }
+        continue;
+      }
+      stack_.pop_back();
+      p = skip_ws(p + 1, end_);
+    }
+    // A value is complete: close containers until one continues with ',' or the text ends.
+    for (;;) {
+      if (stack_.empty()) {
+        if (p != end_) return syntax(p, "unexpected data after the JSON value");
+        return true;
+      }
+      const Frame& top = stack_.back();
+      const char close = top.object ? '}' : ']';
+      if (p < end_ && *p == close) {
+        stack_.pop_back();
+        p = skip_ws(p + 1, end_);
+        continue;
+      }
+      if (p == end_ || *p != ',') {
+        return syntax(p, top.object ? "expected ',' or '}' after an object member"
+                                    : "expected ',' or ']' after an array element");
+      }
+      p = skip_ws(p + 1, end_);
+      if (top.object) {
+        p = member_name(p, slot);
+        if (p == nullptr) return false;
+      } else {
+        slot = &top.container->get_ref<Value::array_t&>().emplace_back();
+      }
+      break;
+    }
+  }
+}
 
 }  // namespace
 
@@ -132,19 +231,11 @@ JsonResult<Value> parse(std::string_view text, const Limits& limits) noexcept {
                                                         std::to_string(limits.max_bytes)});
     }
     Value root;
-    StrictBuilder b(root, limits.max_depth);
-    const bool ok = Value::sax_parse(text.data(), text.data() + text.size(), &b,
-                                     nlohmann::json::input_format_t::json, /*strict=*/true,
-                                     /*ignore_comments=*/false);
-    if (!ok || b.failed()) {
-      if (b.failed()) return unexpected(b.error());
-      return unexpected(Error{ErrorCode::kSyntax, "not a JSON text"});
-    }
+    Parser parser(text, limits.max_depth);
+    if (!parser.run(root)) return unexpected(std::move(parser.error()));
     return root;
   } catch (const std::bad_alloc&) {
     return unexpected(Error{ErrorCode::kInternal, "out of memory"});
-  } catch (const std::exception& e) {
-    return unexpected(Error{ErrorCode::kSyntax, e.what()});
   } catch (...) {
     return unexpected(Error{ErrorCode::kInternal, "unexpected failure"});
   }

@@ -38,7 +38,7 @@ void ConnectFilter::from_client(std::string_view line, Emit& out) {
   }
   std::optional<Digest> answers;
   if (info->kind == Kind::kResult || info->kind == Kind::kError) {
-    answers = from_server_.take(key);
+    if (auto p = from_server_.take(key)) answers = p->get();
     if (!answers) {
       rec.decision = "drop";
       rec.reason = "no-pending-request";
@@ -48,8 +48,8 @@ void ConnectFilter::from_client(std::string_view line, Emit& out) {
     }
   }
   std::string err;
-  auto d = sign(msg, cfg_.peer, answers, &err);
-  if (!d) {
+  const bool signed_ok = sign(msg, cfg_.peer, answers, &err);
+  if (!signed_ok) {
     rec.decision = "deny";
     rec.reason = "signing-failed";
     audit(rec);
@@ -58,11 +58,11 @@ void ConnectFilter::from_client(std::string_view line, Emit& out) {
                                         {{"reason", "signing-failed"}, {"side", "connect"}})));
     return;
   }
-  if (info->kind == Kind::kRequest) to_server_.put(key, Pending{*d, info->method, rec.target});
   rec.verification = "signed";
   rec.decision = "allow";
   audit(rec);
   out.to_server(dump(msg));
+  if (info->kind == Kind::kRequest) to_server_.put(key, Pending{digest_later(std::move(msg)), info->method, rec.target});
 }
 
 void ConnectFilter::reject_response(const std::string& key, const std::string& reason, Emit& out, int c,
@@ -88,7 +88,7 @@ void ConnectFilter::from_server(std::string_view line, Emit& out) {
     if (pending) rec.method = pending->method, rec.target = pending->target;
   }
   std::optional<Digest> answers;
-  if (pending) answers = pending->digest;
+  if (pending) answers = pending->digest.get();
   auto v = verifier_.verify(msg, now(), answers);
   std::string reason, detail;
   if (!v) {
@@ -132,16 +132,11 @@ void ConnectFilter::from_server(std::string_view line, Emit& out) {
     rec.kid = v->kid;
     deliver = std::move(v->message);
   }
-  if (info->kind == Kind::kRequest) {
-    Digest d{};
-    if (v) d = v->digest;
-    else if (auto rd = mcp::request_digest(msg)) d = *rd;
-    from_server_.put(key, d);
-  }
   if (rec.decision.empty()) rec.decision = "allow";
   audit(rec);
   if (pending && pending->method == "tools/list" && info->kind == Kind::kResult) check_pins(deliver, rec);
   out.to_client(dump(deliver));
+  if (info->kind == Kind::kRequest) from_server_.put(key, digest_later(std::move(msg)));
 }
 
 // An error response signed by the server side but bound to a request other than the one this

@@ -32,7 +32,7 @@ class ConnectFilter final : public Side {
 
  private:
   struct Pending {
-    Digest digest;  // of the request as this side signed and sent it
+    RequestDigest digest;  // of the request as this side signed and sent it
     std::string method, target;
   };
   // Applies the pins to a verified tools/list result in place.
@@ -46,7 +46,7 @@ class ConnectFilter final : public Side {
   PinConfig pins_cfg_;
   std::map<std::string, std::string> blocked_;  // tool → digest of the withheld definition
   PendingMap<Pending> to_server_;               // the client's requests awaiting a response
-  PendingMap<Digest> from_server_;              // the server's requests awaiting the client
+  PendingMap<RequestDigest> from_server_;       // the server's requests awaiting the client
 };
 
 }  // namespace pqmcp::gateway

@@ -221,6 +221,7 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
         rc.feed(buf.data, frames);
         dispatch(true);
         flush_now();
+        guarded([&] { f.idle(); });
       } else if (r == 0 || r == -2) {
         rc.finish(frames);
         dispatch(true);
@@ -234,6 +235,7 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
         rs.feed(buf.data, frames);
         dispatch(false);
         flush_now();
+        guarded([&] { f.idle(); });
       } else if (r == 0 || r == -2) {
         rs.finish(frames);
         dispatch(false);

@@ -36,6 +36,10 @@ class Filter {
   virtual void server_overlong(const Overlong& o, Emit& out) = 0;
   // The child's stdout ended (it exited or crashed): answer what is still pending.
   virtual void server_gone(Emit& out) = 0;
+  // Called once what the last messages produced has been written: work that nothing downstream
+  // waits for (a request's digest, needed only when its response comes back) is done here, while
+  // the peer processes the message, instead of before forwarding it.
+  virtual void idle() {}
 };
 
 struct RelayOptions {

@@ -2,6 +2,40 @@
 
 namespace pqmcp::gateway {
 
+RequestDigest::RequestDigest(const Digest& d) : s_(std::make_shared<State>()) {
+  s_->digest = d;
+  s_->done = true;
+}
+
+std::optional<Digest> RequestDigest::get() const {
+  if (!s_) return std::nullopt;
+  if (!s_->done) {
+    if (auto d = mcp::request_digest(s_->request)) s_->digest = *d;
+    s_->request = nullptr;
+    s_->done = true;
+  }
+  return s_->digest;
+}
+
+RequestDigest Side::digest_later(json::Value request) {
+  RequestDigest r;
+  r.s_ = std::make_shared<RequestDigest::State>();
+  r.s_->request = std::move(request);
+  // Bounded even under a relay that never calls idle(): the older ones are computed now.
+  if (deferred_.size() >= 256) idle();
+  deferred_.push_back(r.s_);
+  return r;
+}
+
+void Side::idle() {
+  for (auto& w : deferred_) {
+    RequestDigest r;
+    r.s_ = w.lock();  // gone: its response came (and computed it) or it was dropped
+    if (r.s_) (void)r.get();
+  }
+  deferred_.clear();
+}
+
 Side::Side(FilterConfig cfg, const mcp::Signer& signer, mcp::Verifier& verifier, AuditSink& audit)
     : cfg_(std::move(cfg)), signer_(signer), verifier_(verifier), audit_(audit) {}
 
@@ -76,15 +110,14 @@ void Side::fill(AuditRecord& r, const mcp::MessageInfo& info, const json::Value&
   r.target = target_of(msg);
 }
 
-std::optional<Digest> Side::sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers,
-                                 std::string* error) {
+bool Side::sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers, std::string* error) {
   auto& s = sessions_[aud];
   if (!s) {
     auto c = mcp::SigningSession::create(signer_, aud);
     if (!c) {
       warn("cannot start a signing session: " + c.error());
       if (error) *error = c.error();
-      return std::nullopt;
+      return false;
     }
     s = std::move(c.value());
   }
@@ -92,9 +125,9 @@ std::optional<Digest> Side::sign(json::Value& msg, const std::string& aud, const
   if (!d) {
     warn("signing failed: " + d.error());
     if (error) *error = d.error();
-    return std::nullopt;
+    return false;
   }
-  return *d;
+  return true;
 }
 
 std::string Side::signed_error(const json::Value& id, int code, const std::string& message, json::Value data,

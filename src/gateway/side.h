@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "gateway/gate.h"
 #include "gateway/relay.h"
@@ -19,9 +20,32 @@ namespace pqmcp::gateway {
 
 using Digest = std::array<std::uint8_t, 32>;
 
+// The digest a response must name (mcp::request_digest(): SHA3-256 over the JCS form of the whole
+// signed request, ≈ 5 KB). Nothing needs it until the response arrives, so a side forwards the
+// request first and computes the digest in Filter::idle(); get() computes it on first use if
+// idle() has not run (a relay that never calls it stays correct).
+class RequestDigest {
+ public:
+  RequestDigest() = default;
+  explicit RequestDigest(const Digest& d);
+  // nullopt: the request has no canonical form (it was parsed or signed, so it always has one).
+  std::optional<Digest> get() const;
+
+ private:
+  friend class Side;
+  struct State {
+    json::Value request;  // until computed
+    std::optional<Digest> digest;
+    bool done = false;
+  };
+  std::shared_ptr<State> s_;
+};
+
 class Side : public Filter {
  public:
   const FilterConfig& config() const { return cfg_; }
+  // Computes the request digests deferred by digest_later().
+  void idle() override;
 
  protected:
   Side(FilterConfig cfg, const mcp::Signer& signer, mcp::Verifier& verifier, AuditSink& audit);
@@ -48,14 +72,15 @@ class Side : public Filter {
   void fill(AuditRecord& r, const mcp::MessageInfo& info, const json::Value& msg) const;
   void audit(const AuditRecord& r) { audit_.record(r); }
   // Signs msg toward aud (a session per audience: sequence numbers are per sender and session).
-  // Returns the request digest for requests (what a response must name); nullopt on failure,
-  // after warning.
-  std::optional<Digest> sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers,
+  // False on failure, after warning.
+  bool sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers,
                              std::string* error = nullptr);
   // An error response for a request, signed toward aud when answers is known; unsigned
   // otherwise (there is nothing it could be bound to).
   std::string signed_error(const json::Value& id, int code, const std::string& message, json::Value data,
                            const std::string& aud, const std::optional<Digest>& answers);
+  // The digest of request (a signed request as sent or received), computed in idle().
+  RequestDigest digest_later(json::Value request);
   void warn(const std::string& msg) const {
     if (!cfg_.quiet) gateway::warn(cfg_.log_name, msg);
   }
@@ -69,6 +94,7 @@ class Side : public Filter {
 
  private:
   std::map<std::string, std::unique_ptr<mcp::SigningSession>> sessions_;
+  std::vector<std::weak_ptr<RequestDigest::State>> deferred_;  // computed by the next idle()
 };
 
 // Bound on requests awaiting a response per direction: a peer that never answers cannot grow

@@ -27,7 +27,7 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
   const std::string key = id_key(info->id);
   std::optional<Digest> answers;
   if (response)
-    if (auto* d = to_agent_.find(key)) answers = *d;
+    if (auto* d = to_agent_.find(key)) answers = d->get();
 
   auto v = verifier_.verify(msg, now(), answers);
   std::string reason, detail;
@@ -77,9 +77,8 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
   }
 
   if (info->kind == Kind::kRequest) {
-    Digest d{};
-    if (v) d = v->digest;
-    else if (auto rd = mcp::request_digest(msg)) d = *rd;
+    // The request as received, verified or not (observe mode): what its response must name.
+    RequestDigest d = digest_later(std::move(msg));
     if (policy_) {
       PolicyVerdict pv = policy_->check(deliver, agent, kid, now());
       rec.rule = pv.rule;
@@ -96,7 +95,7 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
                                      {{"reason", pv.rate_limited ? "rate-limited" : "policy-denied"},
                                       {"rule", pv.rule},
                                       {"detail", pv.reason}},
-                                     audience(), d));
+                                     audience(), d.get()));
           return;
         }
         rec.decision = "observe";
@@ -148,13 +147,13 @@ void WrapFilter::from_server(std::string_view line, Emit& out) {
       warn("the server answered id " + key + ", which no pending request has; dropped");
       return;
     }
-    answers = p->digest;
+    answers = p->digest.get();
     rec.method = p->method;
     rec.target = p->target;
   }
   std::string err;
-  auto d = sign(msg, audience(), answers, &err);
-  if (!d) {
+  const bool signed_ok = sign(msg, audience(), answers, &err);
+  if (!signed_ok) {
     rec.decision = "drop";
     rec.reason = "signing-failed";
     audit(rec);
@@ -162,13 +161,13 @@ void WrapFilter::from_server(std::string_view line, Emit& out) {
       out.to_client(dump(error_response(info->id, code::kSigningFailed, "pqmcp wrap: cannot sign the response: " + err)));
     return;
   }
-  if (info->kind == Kind::kRequest) to_agent_.put(key, *d);
   rec.verification = "signed";
   rec.decision = "allow";
   rec.agent = agent_;
   rec.sender = cfg_.self;
   audit(rec);
   out.to_client(dump(msg));
+  if (info->kind == Kind::kRequest) to_agent_.put(key, digest_later(std::move(msg)));
 }
 
 void WrapFilter::client_overlong(const Overlong& o, Emit& out) {
@@ -201,7 +200,7 @@ void WrapFilter::server_overlong(const Overlong& o, Emit& out) {
     out.to_client(signed_error(id, code::kTooLarge,
                                "pqmcp wrap: the server's response of " + std::to_string(o.bytes) +
                                    " bytes exceeds the limit of " + std::to_string(cfg_.max_line),
-                               {{"reason", "too-large"}}, audience(), p->digest));
+                               {{"reason", "too-large"}}, audience(), p->digest.get()));
   }
   audit(rec);
 }
@@ -211,7 +210,7 @@ void WrapFilter::server_gone(Emit& out) {
     auto id = json::parse(key);
     if (!id) continue;
     out.to_client(signed_error(*id, code::kServerUnavailable, "pqmcp wrap: the server exited before answering",
-                               {{"reason", "server-exited"}}, audience(), p.digest));
+                               {{"reason", "server-exited"}}, audience(), p.digest.get()));
   }
 }
 

@@ -26,7 +26,7 @@ class WrapFilter final : public Side {
 
  private:
   struct Pending {
-    Digest digest;  // request_digest of the request as received (a response must name it)
+    RequestDigest digest;  // of the request as received (a response must name it)
     std::string method, target;
   };
   std::string audience() const { return agent_.empty() ? (cfg_.peer.empty() ? "unknown" : cfg_.peer) : agent_; }
@@ -38,7 +38,7 @@ class WrapFilter final : public Side {
   PolicyCheck* policy_;
   std::string agent_;
   PendingMap<Pending> from_agent_;    // the agent's requests awaiting the server's response
-  PendingMap<Digest> to_agent_;       // the server's requests (as signed) awaiting the agent
+  PendingMap<RequestDigest> to_agent_;  // the server's requests (as signed) awaiting the agent
 };
 
 }  // namespace pqmcp::gateway

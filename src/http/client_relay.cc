@@ -199,6 +199,7 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
       guarded([&] { fr.overlong ? f_.client_overlong(*fr.overlong, emit_) : f_.from_client(fr.line, emit_); });
     }
     pump();
+    guarded([&] { f_.idle(); });  // after the requests are on their way (gateway::Filter::idle)
     if (in_eof_)
       end("client-eof", true);
     else
@@ -219,6 +220,7 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
       }
     });
     pump();
+    guarded([&] { f_.idle(); });
   }
 
   void on_failure(const json::Value& id, const std::string& why) {

@@ -98,6 +98,10 @@ void Session::run_filter(bool from_client, std::string_view line, const gateway:
     l.pop_back();
     route(std::move(l), current);
   }
+  try {
+    filter_->idle();  // after the messages are on their way (gateway::Filter::idle)
+  } catch (...) {
+  }
 }
 
 std::uint64_t Session::newest_pending() const {

@@ -75,7 +75,7 @@ Result<std::unique_ptr<SigningSession>, std::string> SigningSession::create(cons
   return s;
 }
 
-Result<std::array<std::uint8_t, 32>, std::string> SigningSession::sign(
+Result<Kind, std::string> SigningSession::sign(
     Value& msg, std::int64_t now_ms, const std::optional<std::array<std::uint8_t, 32>>& answers) {
   EnvelopeFields f;
   f.aud = aud_;
@@ -84,12 +84,7 @@ Result<std::array<std::uint8_t, 32>, std::string> SigningSession::sign(
   f.iat_ms = now_ms;
   f.req = answers;
   if (!crypto::is_ok(crypto::random_bytes(f.nonce))) return unexpected(std::string("no randomness"));
-  auto k = sign_message(msg, signer_, f);
-  if (!k.ok()) return unexpected(k.error());
-  // Only a request can be answered; canonicalising and hashing a response or notification
-  // (≈ 5 KB with its envelope) would cost time on every message for a value nobody uses.
-  if (*k != Kind::kRequest) return std::array<std::uint8_t, 32>{};
-  return request_digest(msg);
+  return sign_message(msg, signer_, f);
 }
 
 }  // namespace pqmcp::mcp

@@ -44,9 +44,10 @@ class SigningSession {
                                                                      std::string audience);
   const std::string& session_id() const { return sid_; }
   // Signs msg (request, notification or response). For a response, pass the digest of the
-  // request it answers (request_digest() of the request as received). Returns, for requests,
-  // the digest a response to it must carry; for other kinds all zeros (nothing answers them).
-  Result<std::array<std::uint8_t, 32>, std::string> sign(
+  // request it answers (request_digest() of the request as received). Returns the kind signed.
+  // The digest a response to a signed request must carry is request_digest(msg) afterwards; it
+  // is not computed here because a gateway can compute it after forwarding the request.
+  Result<Kind, std::string> sign(
       Value& msg, std::int64_t now_ms,
       const std::optional<std::array<std::uint8_t, 32>>& answers = std::nullopt);
 

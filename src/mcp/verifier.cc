@@ -269,16 +269,7 @@ Result<Verified, Failure> Verifier::verify_impl(
   if (auto f = check_and_record(*kid, *sid, seq, nonce_s, iat, now_ms, true)) {
     return unexpected(std::move(*f));
   }
-  // Only a request is answered, so only a request needs its digest (it costs a canonical form
-  // and a hash of the whole message, envelope included).
-  std::array<std::uint8_t, 32> digest{};
-  if (kind == Kind::kRequest) {
-    auto d = request_digest(msg);
-    if (!d.ok()) return fail(Reason::kMalformedMessage, d.error());
-    digest = *d;
-  }
-  return Verified{*info, strip_envelope(std::move(view), msg, kind), *kid, key.identity, *sid, *alg, seq, iat,
-                  digest};
+  return Verified{*info, strip_envelope(std::move(view), msg, kind), *kid, key.identity, *sid, *alg, seq, iat};
 }
 
 std::string Verifier::identity_of(std::string_view kid, std::int64_t now_ms) const noexcept {

@@ -66,7 +66,8 @@ struct Verified {
   Algorithm algorithm;
   std::uint64_t seq;
   std::int64_t iat_ms;
-  std::array<std::uint8_t, 32> digest;  // requests: request_digest() as received; else zeros
+  // (A request's digest, which its response must name, is request_digest() of the message as
+  // received: not computed here, since a gateway needs it only after forwarding the request.)
 };
 
 class Verifier {

@@ -57,6 +57,44 @@ TEST(ConnectWrap, RoundTripDeliversPlainMessagesBothWays) {
   for (const auto& a : r.wrap_audit.records) EXPECT_EQ(a.decision, "allow") << a.direction << " " << a.method;
 }
 
+// Request digests are computed after forwarding (Filter::idle) or, when no idle() came between
+// a request and its response, on first use: both bind responses the same way.
+TEST(ConnectWrap, ResponsesBindWithOrWithoutIdle) {
+  for (bool run_idle : {true, false}) {
+    SCOPED_TRACE(run_idle ? "idle() after each line" : "no idle()");
+    PairRig r;
+    r.run_idle = run_idle;
+    for (int i = 1; i <= 3; ++i) {
+      r.client_sends(call(i, "echo", {{"message", std::to_string(i)}}));
+      EXPECT_EQ(r.take_server()["id"], i);
+    }
+    // Answered out of order; a server request answered by the client binds the same way.
+    for (int i : {2, 3, 1}) {
+      r.server_sends(result(i, {{"n", i}}));
+      Value got = r.take_client();
+      EXPECT_EQ(got["result"]["n"], i) << got.dump();
+    }
+    r.server_sends(request(0, "roots/list"));
+    EXPECT_EQ(r.take_client()["method"], "roots/list");
+    r.client_sends(result(0, {{"roots", Value::array()}}));
+    EXPECT_EQ(r.take_server()["result"]["roots"], Value::array());
+    // A response under a request's id but altered in transit still fails its binding check.
+    r.client_sends(call(4, "echo", {{"message", "m4"}}));
+    r.take_server();
+    r.tamper_s2c = [](std::string l) {
+      auto p = l.find("\"n\":4");
+      if (p != std::string::npos) l[p + 4] = '5';
+      return l;
+    };
+    r.server_sends(result(4, {{"n", 4}}));
+    Value refused = r.take_client();
+    EXPECT_TRUE(refused.contains("error")) << refused.dump();
+    bool denied = false;
+    for (const auto& a : r.connect_audit.records) denied |= a.direction == "s2c" && a.id == "4" && a.decision == "deny";
+    EXPECT_TRUE(denied);
+  }
+}
+
 TEST(ConnectWrap, ResponseAlteredInTransitIsRefused) {
   PairRig r;
   r.client_sends(call(1, "echo", {{"message", "hi"}}));

@@ -149,7 +149,8 @@ struct WrapRig {
     }
     auto d = s->sign(m, clock.t);
     EXPECT_TRUE(d.ok());
-    return d.ok() ? *d : std::array<std::uint8_t, 32>{};
+    auto rd = mcp::request_digest(m);
+    return d.ok() && rd.ok() ? *rd : std::array<std::uint8_t, 32>{};
   }
   void from_client(const Value& m) { wrap->from_client(dump(m), w.emit); }
   void from_server(const Value& m) { wrap->from_server(dump(m), w.emit); }
@@ -189,23 +190,31 @@ struct PairRig {
                                               PinConfig{std::move(pins_path), true});
   }
   // Moves lines across the middle until nothing is in flight; what reached the ends is kept.
+  // Each filter's idle() runs after it handled a line, as the stdio relay does once it has
+  // written; with run_idle false, request digests are computed on first use instead.
   void pump() {
     for (bool moved = true; moved;) {
       moved = false;
-      for (auto& l : mid_c2s.server()) wrap->from_client(tamper_c2s ? tamper_c2s(l) : l, mid_s2c.emit), moved = true;
-      for (auto& l : mid_s2c.client()) connect->from_server(tamper_s2c ? tamper_s2c(l) : l, mid_c2s.emit), moved = true;
+      for (auto& l : mid_c2s.server()) wrap->from_client(tamper_c2s ? tamper_c2s(l) : l, mid_s2c.emit), idle(*wrap), moved = true;
+      for (auto& l : mid_s2c.client()) connect->from_server(tamper_s2c ? tamper_s2c(l) : l, mid_c2s.emit), idle(*connect), moved = true;
       for (auto& l : mid_s2c.server()) at_server.push_back(parse(l));
       for (auto& l : mid_c2s.client()) at_client.push_back(parse(l));
     }
   }
+  void idle(Filter& f) {
+    if (run_idle) f.idle();
+  }
   void client_sends(const Value& m) {
     connect->from_client(dump(m), mid_c2s.emit);
+    idle(*connect);
     pump();
   }
   void server_sends(const Value& m) {
     wrap->from_server(dump(m), mid_s2c.emit);
+    idle(*wrap);
     pump();
   }
+  bool run_idle = true;
   Value take_client() {
     EXPECT_EQ(at_client.size(), 1u);
     Value v = at_client.empty() ? Value() : at_client.front();

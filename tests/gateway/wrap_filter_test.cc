@@ -400,14 +400,15 @@ TEST(WrapFilter, ServerRequestsAreSignedAndTheAgentsAnswerVerified) {
   // The agent's answer must be bound to the server's request as the agent received it.
   Value answer = result("s1", {{"role", "assistant"}});
   mcp::SigningSession& s = *r.session;
-  ASSERT_TRUE(s.sign(answer, r.clock.t, v->digest).ok());
+  const auto sreq_digest = mcp::request_digest(sreq).value();
+  ASSERT_TRUE(s.sign(answer, r.clock.t, sreq_digest).ok());
   r.from_client(answer);
   EXPECT_EQ(r.w.server().size(), 1u);
   // An answer bound to something else is refused, and the server is told instead of hanging.
   r.from_server(request("s2", "roots/list"));
   r.w.client();
   Value wrong = result("s2", Value::object());
-  ASSERT_TRUE(s.sign(wrong, r.clock.t, v->digest).ok());
+  ASSERT_TRUE(s.sign(wrong, r.clock.t, sreq_digest).ok());
   r.from_client(wrong);
   out = r.w.server();
   ASSERT_EQ(out.size(), 1u);

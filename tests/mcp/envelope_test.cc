@@ -58,7 +58,7 @@ class Envelope : public ::testing::TestWithParam<const char*> {
       auto& session = r.client_to_server ? *client_session_ : *server_session_;
       auto d = session.sign(s.wire, kNow, s.answers);
       EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.error());
-      if (info->kind == Kind::kRequest) pending[r.client_to_server ? 0 : 1][info->id.dump()] = *d;
+      if (info->kind == Kind::kRequest) pending[r.client_to_server ? 0 : 1][info->id.dump()] = request_digest(s.wire).value();
       out.push_back(std::move(s));
     }
     return out;

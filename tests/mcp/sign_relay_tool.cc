@@ -51,7 +51,7 @@ int main() {
       std::cout << Value{{"error", d.error()}}.dump() << std::endl;
       continue;
     }
-    if (info->kind == Kind::kRequest) sent[c2s ? 0 : 1][info->id.dump()] = *d;
+    if (info->kind == Kind::kRequest) sent[c2s ? 0 : 1][info->id.dump()] = mcp::request_digest(msg).value();
     auto v = (c2s ? verify_at_server : verify_at_agent).verify_text(msg.dump(), now, answers);
     if (!v.ok()) {
       std::cout << Value{{"error", reason_name(v.error().reason)}}.dump() << std::endl;

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -99,6 +100,36 @@ void run_beside(const std::function<void()>& main, const std::function<void()>& 
     throw;
   }
   h.wait(job);
+}
+
+bool BesideChooser::beside() {
+  const std::uint64_t n = calls_.fetch_add(1, std::memory_order_relaxed);
+  const int seq = samples_[0].load(std::memory_order_relaxed), bes = samples_[1].load(std::memory_order_relaxed);
+  if (seq < kWarmup || bes < kWarmup) return seq >= bes;  // alternate until both are measured
+  const bool best = avg_ns_[1].load(std::memory_order_relaxed) < avg_ns_[0].load(std::memory_order_relaxed);
+  return n % kExplore == 0 ? !best : best;
+}
+
+void BesideChooser::record(bool beside, std::int64_t ns) {
+  const int i = beside ? 1 : 0;
+  const int k = samples_[i].fetch_add(1, std::memory_order_relaxed);
+  const std::int64_t old = avg_ns_[i].load(std::memory_order_relaxed);
+  // The plain mean while warming up, then an exponential average (weight 1/16: one slow outlier,
+  // such as an ML-DSA signature that needed many rejection rounds, moves it little).
+  const std::int64_t next = k == 0 ? ns : k < kWarmup ? old + (ns - old) / (k + 1) : old + (ns - old) / 16;
+  avg_ns_[i].store(next, std::memory_order_relaxed);
+}
+
+void run_adaptive(BesideChooser& chooser, const std::function<void()>& main, const std::function<void()>& side) {
+  const bool b = chooser.beside();
+  const auto t0 = std::chrono::steady_clock::now();
+  if (b) {
+    run_beside(main, side);
+  } else {
+    main();
+    side();
+  }
+  chooser.record(b, std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
 }
 
 }  // namespace pqmcp::p11

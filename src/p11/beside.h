@@ -9,6 +9,8 @@
 // and no caller ever waits for another caller's work.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 
 namespace pqmcp::p11 {
@@ -18,5 +20,30 @@ namespace pqmcp::p11 {
 // side() must not throw (an exception escaping it on the helper terminates the process). In a
 // forked child both run inline.
 void run_beside(const std::function<void()>& main, const std::function<void()>& side);
+
+// Whether running beside pays off depends on the machine: with a free core that wakes at once it
+// saves the side task's time; on a small VM, waking an idle vCPU can cost more than the side task
+// itself (measured: a composite signature through libpqhsm took 136 µs beside vs 119 µs in
+// sequence on a 2-vCPU guest). So one call site measures both ways and keeps the faster: after
+// kWarmup calls of each, it runs the way with the lower moving average and tries the other one
+// call in kExplore, so that a change of load is noticed. Thread-safe; the averages are only a
+// heuristic, so racing updates are harmless.
+class BesideChooser {
+ public:
+  static constexpr int kWarmup = 16;
+  static constexpr int kExplore = 32;
+  // True: run the next call beside; false: in sequence.
+  bool beside();
+  // The wall time of a call made the way beside() chose.
+  void record(bool beside, std::int64_t ns);
+
+ private:
+  std::atomic<std::uint64_t> calls_{0};
+  std::atomic<std::int64_t> avg_ns_[2] = {0, 0};  // [0] in sequence, [1] beside
+  std::atomic<int> samples_[2] = {0, 0};
+};
+
+// run_beside or main() then side(), as `chooser` decides, timing the call for it.
+void run_adaptive(BesideChooser& chooser, const std::function<void()>& main, const std::function<void()>& side);
 
 }  // namespace pqmcp::p11

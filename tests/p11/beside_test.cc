@@ -53,5 +53,38 @@ TEST(RunBeside, ConcurrentCallersEachGetTheirOwnResults) {
   EXPECT_GT(inline_sides.load(), 0);
 }
 
+// The chooser measures both ways first, then keeps the faster one and still tries the other one
+// call in kExplore, so that it follows the machine when the cheaper way changes.
+TEST(BesideChooser, KeepsTheFasterWayAndFollowsAChange) {
+  BesideChooser c;
+  auto run = [&](int calls, std::int64_t seq_ns, std::int64_t beside_ns) {
+    int beside = 0;
+    for (int i = 0; i < calls; ++i) {
+      const bool b = c.beside();
+      beside += b;
+      c.record(b, b ? beside_ns : seq_ns);
+    }
+    return beside;
+  };
+  // Warm-up alternates: both ways get kWarmup samples.
+  EXPECT_EQ(run(2 * BesideChooser::kWarmup, 100'000, 80'000), BesideChooser::kWarmup);
+  // Beside is faster: all but the exploring calls run beside.
+  const int n = 32 * BesideChooser::kExplore;
+  EXPECT_EQ(run(n, 100'000, 80'000), n - n / BesideChooser::kExplore);
+  // The machine changes (the second core is busy now): beside costs more, and within a few
+  // exploring calls the chooser has moved over to running in sequence.
+  run(n, 100'000, 130'000);
+  EXPECT_EQ(run(n, 100'000, 130'000), n / BesideChooser::kExplore);
+}
+
+TEST(BesideChooser, RunAdaptiveRunsBothHalvesEitherWay) {
+  BesideChooser c;
+  for (int i = 0; i < 4 * BesideChooser::kWarmup; ++i) {
+    int a = 0, b = 0;
+    run_adaptive(c, [&] { a = 1; }, [&] { b = 2; });
+    ASSERT_EQ(a + b, 3);
+  }
+}
+
 }  // namespace
 }  // namespace pqmcp::p11

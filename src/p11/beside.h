@@ -23,15 +23,16 @@ void run_beside(const std::function<void()>& main, const std::function<void()>& 
 
 // Whether running beside pays off depends on the machine: with a free core that wakes at once it
 // saves the side task's time; on a small VM, waking an idle vCPU can cost more than the side task
-// itself (measured: a composite signature through libpqhsm took 136 µs beside vs 119 µs in
-// sequence on a 2-vCPU guest). So one call site measures both ways and keeps the faster: after
+// itself (measured on a 2-vCPU guest without guest halt-polling: a composite signature through
+// libpqhsm took 136 µs beside vs 119 µs in sequence in a tight loop, and 250-380 µs vs
+// 150-190 µs on average inside the stdio gateway, where each signature finds the helper asleep). So one call site measures both ways and keeps the faster: after
 // kWarmup calls of each, it runs the way with the lower moving average and tries the other one
 // call in kExplore, so that a change of load is noticed. Thread-safe; the averages are only a
 // heuristic, so racing updates are harmless.
 class BesideChooser {
  public:
   static constexpr int kWarmup = 16;
-  static constexpr int kExplore = 32;
+  static constexpr int kExplore = 128;
   // True: run the next call beside; false: in sequence.
   bool beside();
   // The wall time of a call made the way beside() chose.

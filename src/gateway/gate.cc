@@ -38,12 +38,8 @@ namespace {
 
 std::string dump_one(const json::Value& v) { return v.dump(-1, ' ', false, json::Value::error_handler_t::replace); }
 
-// Printable ASCII other than '"' and '\\' is written as is by any JSON serialiser.
-bool plain(const std::string& s) {
-  for (unsigned char c : s)
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
-  return true;
-}
+// ASCII other than the controls, '"' and '\\' is written as is by any JSON serialiser.
+bool plain(const std::string& s) { return json::verbatim_prefix(s) == s.size(); }
 
 void put_string(const std::string& s, std::string& out) {
   if (plain(s)) {

@@ -156,9 +156,13 @@ bool append_string(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (std::size_t i = 0; i < s.size(); ++i) {
-    // Copy the run of verbatim bytes in one append rather than byte by byte.
-    std::size_t run = i;
-    while (run < s.size() && verbatim(static_cast<unsigned char>(s[run]))) ++run;
+    // Copy the run of verbatim bytes in one append rather than byte by byte: ASCII runs found
+    // 16 bytes at a time, then any UTF-8 sequences (verbatim too) byte by byte.
+    std::size_t run = i + verbatim_prefix(s.substr(i));
+    while (run < s.size() && verbatim(static_cast<unsigned char>(s[run]))) {
+      ++run;
+      if (run < s.size() && static_cast<unsigned char>(s[run]) < 0x80) run += verbatim_prefix(s.substr(run));
+    }
     if (run > i) {
       out.append(s.data() + i, run - i);
       i = run;

@@ -63,6 +63,11 @@ void append_number(double d, std::string& out);
 // is not well-formed UTF-8 (including encoded surrogates).
 bool append_string(std::string_view s, std::string& out);
 
+// Length of the leading run of s that a JSON string holds verbatim in any serialisation: ASCII
+// other than the controls, '"' and '\\' (16 bytes at a time; the long base64url strings of
+// signed messages are one such run).
+std::size_t verbatim_prefix(std::string_view s) noexcept;
+
 // Orders two UTF-8 strings by their UTF-16 code units (RFC 8785 §3.2.3). Both must be valid.
 bool utf16_less(std::string_view a, std::string_view b) noexcept;
 

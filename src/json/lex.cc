@@ -9,6 +9,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "json/json.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -293,3 +295,12 @@ const char* scan_number(const char* p, const char* end, Number& n, Error& err) {
 }
 
 }  // namespace pqmcp::json::lex
+
+namespace pqmcp::json {
+
+// (Declared in json.h: the serialisers use the string scanner's fast path too.)
+std::size_t verbatim_prefix(std::string_view s) noexcept {
+  return static_cast<std::size_t>(lex::skip_plain(s.data(), s.data() + s.size()) - s.data());
+}
+
+}  // namespace pqmcp::json

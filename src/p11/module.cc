@@ -185,9 +185,18 @@ Result<std::vector<MechanismInfo>> Module::mechanisms(CK_SLOT_ID slot) const {
 
 Status Module::require(const TokenInfo& t, CK_MECHANISM_TYPE m, CK_FLAGS needed,
                        const std::string& what) const {
+  const auto key = std::make_tuple(t.slot, m, needed);
+  {
+    std::lock_guard l(capable_mu_);
+    if (capable_.count(key)) return {};
+  }
   CK_MECHANISM_INFO mi{};
   CK_RV rv = f_->C_GetMechanismInfo(t.slot, m, &mi);
-  if (rv == CKR_OK && (mi.flags & needed) == needed) return {};
+  if (rv == CKR_OK && (mi.flags & needed) == needed) {
+    std::lock_guard l(capable_mu_);
+    capable_.insert(key);
+    return {};
+  }
   std::string msg = "module " + path_ + " cannot " + what + ": it does not offer " + mechanism_name(m);
   if (m == CKM_ML_DSA_KEY_PAIR_GEN || m == CKM_ML_DSA || m == CKM_ML_KEM_KEY_PAIR_GEN || m == CKM_ML_KEM)
     msg += "; post-quantum keys need a PQC-capable module such as libpqhsm (for a composite identity "

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
+#include <tuple>
 #include <span>
 #include <string>
 #include <vector>
@@ -53,7 +56,9 @@ class Module {
 
   Result<std::vector<MechanismInfo>> mechanisms(CK_SLOT_ID slot) const;
   // Fails with Error::Kind::kMechanism and a sentence naming the module, the token, the missing
-  // mechanism and `what` ("generate ML-DSA-65 keys") when the slot cannot do it.
+  // mechanism and `what` ("generate ML-DSA-65 keys") when the slot cannot do it. A mechanism
+  // found capable is remembered per slot: this guards every signature, and asking the module
+  // again would cost one more PKCS#11 call each time.
   Status require(const TokenInfo& t, CK_MECHANISM_TYPE m, CK_FLAGS needed, const std::string& what) const;
 
   // Initialises the first present, uninitialised token (or the one in `slot` if given) with the
@@ -69,6 +74,8 @@ class Module {
   const CK_FUNCTION_LIST_3_2* f32_ = nullptr;
   CK_VERSION version_{2, 40};
   bool finalize_ = false;
+  mutable std::mutex capable_mu_;
+  mutable std::set<std::tuple<CK_SLOT_ID, CK_MECHANISM_TYPE, CK_FLAGS>> capable_;
 };
 
 }  // namespace pqmcp::p11

@@ -111,6 +111,39 @@ TEST(Jcs, StringEscapes) {
             "[\"\\u0000\\u001f\\b\\t\\n\\f\\r\x7F\xE2\x80\xA8/\"]");
 }
 
+// Escaping is found 16 bytes at a time (verbatim_prefix): a byte to escape or a UTF-8 sequence at
+// every offset of a long run must come out exactly as the byte-by-byte rule writes it.
+TEST(Jcs, LongStringsEscapeAtEveryOffset) {
+  auto slow = [](std::string_view s) {
+    std::string o = "\"";
+    for (unsigned char c : s) {
+      if (c == '"') o += "\\\"";
+      else if (c == '\\') o += "\\\\";
+      else if (c == '\n') o += "\\n";
+      else if (c == 0x01) o += "\\u0001";
+      else o += static_cast<char>(c);
+    }
+    return o + "\"";
+  };
+  for (std::string_view special : {"\"", "\\", "\n", "\x01", "\xC3\xA9", "\xF0\x9F\x98\x80", "\xC3\xA9\"", "\xC3\xA9x\xC3\xA9\\"}) {
+    for (std::size_t at = 0; at < 40; ++at) {
+      std::string s(40, 'x');
+      s.insert(at, special);
+      std::string out;
+      ASSERT_TRUE(append_string(s, out));
+      EXPECT_EQ(out, slow(s)) << "special at offset " << at;
+      EXPECT_EQ(verbatim_prefix(s), at) << "offset " << at;
+    }
+  }
+  EXPECT_EQ(verbatim_prefix(""), 0u);
+  EXPECT_EQ(verbatim_prefix(std::string(100, 'a')), 100u);
+  EXPECT_EQ(verbatim_prefix("abc\x7f"), 4u);  // DEL is written verbatim by every serialiser
+  std::string bad(33, 'a');
+  bad[20] = '\xC3';  // a truncated sequence inside a long run is still refused
+  std::string out;
+  EXPECT_FALSE(append_string(bad, out));
+}
+
 TEST(Jcs, Utf16OrderTraps) {
   // U+FFFD (UTF-16 FFFD) sorts after U+10000 (D800 DC00) though its UTF-8 bytes sort first.
   EXPECT_TRUE(utf16_less("\xF0\x90\x80\x80", "\xEF\xBF\xBD"));

@@ -72,6 +72,9 @@ class Parser {
   const char* value(const char* p, Value& slot);
   // p at the opening quotation mark of a member name, in the object on top of the stack.
   const char* member_name(const char* p, Value*& slot);
+  // After '{', '[' or ',': where the next value goes (a new member, after its name, or a new
+  // element). nullptr on error.
+  const char* next_slot(const char* p, Value*& slot);
 
   const char* begin_;
   const char* end_;
@@ -151,13 +154,28 @@ const char* Parser::member_name(const char* p, Value*& slot) {
   auto& members = stack_.back().container->get_ref<Value::object_t&>();
   const auto [it, inserted] = members.try_emplace(name_);
   if (!inserted) {
-    error_ = Error{ErrorCode::kDuplicateKey, "duplicate member name \"" + name_ + "\""};
+    // The name as JSON, cut at 64 bytes: it goes into logs, where a raw newline could forge a line.
+    std::size_t cut = name_.size();
+    if (cut > 64) {
+      cut = 64;
+      while (cut > 0 && (static_cast<unsigned char>(name_[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 sequences
+    }
+    std::string shown;
+    append_string(std::string_view(name_).substr(0, cut), shown);
+    error_ = Error{ErrorCode::kDuplicateKey, "duplicate member name " + shown + (cut < name_.size() ? " (cut)" : "")};
     return nullptr;
   }
   p = skip_ws(p, end_);
   if (p == end_ || *p != ':') return syntax(p, "expected ':' after a member name"), nullptr;
   slot = &it->second;
   return skip_ws(p + 1, end_);
+}
+
+const char* Parser::next_slot(const char* p, Value*& slot) {
+  const Frame& top = stack_.back();
+  if (top.object) return member_name(p, slot);
+  slot = &top.container->get_ref<Value::array_t&>().emplace_back();
+  return p;
 }
 
 bool Parser::run(Value& root) {
@@ -181,12 +199,7 @@ bool Parser::run(Value& root) {
       // A container was just opened: unless it is empty, its first member/element follows.
       const Frame& top = stack_.back();
       if (p == end_ || *p != (top.object ? '}' : ']')) {
-        if (top.object) {
-          p = member_name(p, slot);
-          if (p == nullptr) return false;
-        } else {
-          slot = &top.container->get_ref<Value::array_t&>().emplace_back();
-        }
+        if ((p = next_slot(p, slot)) == nullptr) return false;
         continue;
       }
       stack_.pop_back();
@@ -209,13 +222,7 @@ bool Parser::run(Value& root) {
         return syntax(p, top.object ? "expected ',' or '}' after an object member"
                                     : "expected ',' or ']' after an array element");
       }
-      p = skip_ws(p + 1, end_);
-      if (top.object) {
-        p = member_name(p, slot);
-        if (p == nullptr) return false;
-      } else {
-        slot = &top.container->get_ref<Value::array_t&>().emplace_back();
-      }
+      if ((p = next_slot(skip_ws(p + 1, end_), slot)) == nullptr) return false;
       break;
     }
   }

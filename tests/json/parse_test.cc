@@ -218,6 +218,12 @@ TEST(JsonParse, DuplicateMembers) {
     expect_fail(t, ErrorCode::kDuplicateKey);
   const auto r = parse("{\"k\":1,\"k\":2}");
   EXPECT_EQ(r.error().message, "duplicate member name \"k\"");
+  // The name goes to logs: escaped (no raw newline to forge a log line) and cut at 64 bytes on
+  // a UTF-8 boundary.
+  EXPECT_EQ(parse("{\"a\\nb\":1,\"a\\nb\":2}").error().message, "duplicate member name \"a\\nb\"");
+  const std::string long_name = std::string(63, 'x') + "\xc3\xa9" + std::string(100, 'y');
+  const auto cut = parse("{\"" + long_name + "\":1,\"" + long_name + "\":2}");
+  EXPECT_EQ(cut.error().message, "duplicate member name \"" + std::string(63, 'x') + "\" (cut)");
   expect_ok("{\"a\":{\"a\":1},\"b\":{\"a\":2}}");  // same name in different objects is fine
   expect_ok("{\"a\":1,\"A\":2,\"a \":3}");
   expect_fail("{\"a\":1e400,\"a\":1}", ErrorCode::kNonFinite);  // the first problem in reading order

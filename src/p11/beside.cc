@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -112,11 +113,16 @@ bool BesideChooser::beside() {
 
 void BesideChooser::record(bool beside, std::int64_t ns) {
   const int i = beside ? 1 : 0;
-  const int k = samples_[i].fetch_add(1, std::memory_order_relaxed);
+  // Counted only up to the warm-up (a counter of every call would wrap after 2^31 signatures).
+  const int k = samples_[i].load(std::memory_order_relaxed);
+  if (k < kWarmup) samples_[i].fetch_add(1, std::memory_order_relaxed);
   const std::int64_t old = avg_ns_[i].load(std::memory_order_relaxed);
   // The plain mean while warming up, then an exponential average (weight 1/16: one slow outlier,
-  // such as an ML-DSA signature that needed many rejection rounds, moves it little).
-  const std::int64_t next = k == 0 ? ns : k < kWarmup ? old + (ns - old) / (k + 1) : old + (ns - old) / 16;
+  // such as an ML-DSA signature that needed many rejection rounds, moves it little). A sample is
+  // counted as at most four times the average, so that one pause of the whole process (a
+  // suspended VM) does not bar a way for thousands of calls.
+  if (k >= kWarmup && old > 0) ns = std::min(ns, 4 * old);
+  const std::int64_t next = k <= 0 ? ns : k < kWarmup ? old + (ns - old) / (k + 1) : old + (ns - old) / 16;
   avg_ns_[i].store(next, std::memory_order_relaxed);
 }
 

@@ -44,7 +44,9 @@ class BesideChooser {
   std::atomic<int> samples_[2] = {0, 0};
 };
 
-// run_beside or main() then side(), as `chooser` decides, timing the call for it.
+// run_beside or main() then side(), as `chooser` decides, timing the call for it. If main()
+// throws on the sequential path, side() does not run (on the beside path it has run or is waited
+// for, as with run_beside).
 void run_adaptive(BesideChooser& chooser, const std::function<void()>& main, const std::function<void()>& side);
 
 }  // namespace pqmcp::p11

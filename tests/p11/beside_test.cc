@@ -77,6 +77,25 @@ TEST(BesideChooser, KeepsTheFasterWayAndFollowsAChange) {
   EXPECT_EQ(run(n, 100'000, 130'000), n / BesideChooser::kExplore);
 }
 
+// Long-lived processes: the averages must not drift or fail after many calls, and one huge
+// outlier (a pause of the whole process) must not bar a way for long.
+TEST(BesideChooser, ManyCallsAndOutliers) {
+  BesideChooser c;
+  for (int i = 0; i < 2 * BesideChooser::kWarmup; ++i) {
+    const bool b = c.beside();
+    c.record(b, b ? 80'000 : 100'000);
+  }
+  for (int i = 0; i < 200'000; ++i) c.record(true, 80'000);
+  c.record(true, 5'000'000'000);  // a 5-second stall
+  int beside = 0;
+  for (int i = 0; i < 4 * BesideChooser::kExplore; ++i) {
+    const bool b = c.beside();
+    beside += b;
+    c.record(b, b ? 80'000 : 100'000);
+  }
+  EXPECT_GT(beside, 2 * BesideChooser::kExplore);  // still mostly beside
+}
+
 TEST(BesideChooser, RunAdaptiveRunsBothHalvesEitherWay) {
   BesideChooser c;
   for (int i = 0; i < 4 * BesideChooser::kWarmup; ++i) {

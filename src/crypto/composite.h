@@ -92,7 +92,9 @@ class VerifyingKey {
  public:
   VerifyingKey() = default;
   // kBadLength for a wrong size, kBadEncoding if the EdDSA half is no curve point.
-  static Status load(Algorithm a, std::span<const std::uint8_t> pk, VerifyingKey& out) noexcept;
+  // precompute: build the Ed25519 half's per-key table (eddsa::VerifyingKey::load), which pays
+  // for itself after a few verifications; false for a key used once.
+  static Status load(Algorithm a, std::span<const std::uint8_t> pk, VerifyingKey& out, bool precompute = true) noexcept;
 
   bool empty() const noexcept { return mldsa_.empty(); }
   Algorithm algorithm() const noexcept { return alg_; }

@@ -138,7 +138,7 @@ Status SigningKey::sign(std::span<const std::uint8_t> msg, std::span<const std::
   return Status::kOk;
 }
 
-Status VerifyingKey::load(Algorithm a, std::span<const std::uint8_t> pk, VerifyingKey& out) noexcept {
+Status VerifyingKey::load(Algorithm a, std::span<const std::uint8_t> pk, VerifyingKey& out, bool precompute) noexcept {
   out = VerifyingKey();
   const Params& p = params(a);
   if (pk.size() != p.info.public_key) return Status::kBadLength;
@@ -147,7 +147,7 @@ Status VerifyingKey::load(Algorithm a, std::span<const std::uint8_t> pk, Verifyi
   k.alg_ = a;
   if (Status s = mldsa::PreparedPublicKey::load(p.info.mldsa, pk.first(mldsa_pk_len), k.mldsa_); s != Status::kOk)
     return s;
-  if (Status s = eddsa::VerifyingKey::load(p.curve, pk.subspan(mldsa_pk_len), k.trad_); s != Status::kOk)
+  if (Status s = eddsa::VerifyingKey::load(p.curve, pk.subspan(mldsa_pk_len), k.trad_, precompute); s != Status::kOk)
     return s;
   try {
     k.pk_.assign(pk.begin(), pk.end());
@@ -197,7 +197,7 @@ Status verify(Algorithm a, std::span<const std::uint8_t> pk, std::span<const std
   if (pk.size() != p.info.public_key || sig.size() != p.info.signature) return Status::kBadLength;
   if (ctx.size() > 255) return Status::kBadContext;
   VerifyingKey k;
-  if (Status s = VerifyingKey::load(a, pk, k); s != Status::kOk) return s;
+  if (Status s = VerifyingKey::load(a, pk, k, /*precompute=*/false); s != Status::kOk) return s;  // used once
   return k.verify(msg, ctx, sig);
 }
 

@@ -1,9 +1,11 @@
-// RFC 8032 Ed25519 through libsodium, Ed448 through OpenSSL's EVP interface on raw keys.
+// RFC 8032 Ed25519 through libsodium (verification against a loaded key through
+// ed25519_fixed, libsodium's exact rules), Ed448 through OpenSSL's EVP interface on raw keys.
 #include "crypto/eddsa.h"
 
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "crypto/hybrid/ed25519_fixed.h"
 #include "crypto/random.h"
 
 #include <memory>
@@ -124,21 +126,34 @@ Status SigningKey::sign(std::span<const std::uint8_t> msg, std::vector<std::uint
   return Status::kOk;
 }
 
-Status VerifyingKey::load(Curve c, std::span<const std::uint8_t> pk, VerifyingKey& out) noexcept {
+// An Ed25519 public key that libsodium's verifier can ever accept a signature under: a canonical
+// encoding of a point of the prime-order subgroup, not of small order (RFC 8032 §5.1.3 decoding
+// plus the small-order rule of eddsa.h). Anything else is refused as a key.
+namespace {
+Status ed25519_key_ok(std::span<const std::uint8_t> pk) noexcept {
+  if (!sodium_ready()) return Status::kInternal;
+  return crypto_core_ed25519_is_valid_point(pk.data()) == 1 ? Status::kOk : Status::kBadEncoding;
+}
+}  // namespace
+
+Status VerifyingKey::load(Curve c, std::span<const std::uint8_t> pk, VerifyingKey& out,
+                          bool precompute) noexcept {
   out.key_.reset();
-  out.has_ed25519_ = false;
+  out.ed25519_.reset();
+  out.has_raw_ = false;
   if (!valid_curve(c)) return Status::kUnsupported;
   if (pk.size() != sizes(c).public_key) return Status::kBadLength;
   out.c_ = c;
   if (c == Curve::kEd25519) {
-    if (!sodium_ready()) return Status::kInternal;
-    // A canonical encoding of a point of the prime-order subgroup, not of small order: anything
-    // else can never verify a signature here, so it is refused as a key (RFC 8032 §5.1.3 decoding
-    // plus the small-order rule of eddsa.h).
-    if (crypto_core_ed25519_is_valid_point(pk.data()) != 1) return Status::kBadEncoding;
-    std::copy(pk.begin(), pk.end(), out.ed25519_.begin());
-    out.has_ed25519_ = true;
-    return Status::kOk;
+    if (Status s = ed25519_key_ok(pk); s != Status::kOk) return s;
+    if (!precompute) {
+      std::copy(pk.begin(), pk.end(), out.raw_.begin());
+      out.has_raw_ = true;
+      return Status::kOk;
+    }
+    // Every key libsodium accepts decodes (it is a curve point), so prepare() can only fail on
+    // allocation; its kBadEncoding is kept anyway rather than trusting that.
+    return ed25519_fixed::prepare(pk.first<32>(), out.ed25519_);
   }
   PkeyHandle key(EVP_PKEY_new_raw_public_key(nid(c), nullptr, pk.data(), pk.size()));
   if (!key) return Status::kBadEncoding;
@@ -150,10 +165,12 @@ Status VerifyingKey::load(Curve c, std::span<const std::uint8_t> pk, VerifyingKe
 Status VerifyingKey::verify(std::span<const std::uint8_t> msg, std::span<const std::uint8_t> sig) const noexcept {
   if (empty()) return Status::kBadKey;
   if (sig.size() != sizes(c_).signature) return Status::kBadLength;
-  if (c_ == Curve::kEd25519)  // RFC 8032 §5.1.7 (see eddsa.h for the small-order rule)
-    return crypto_sign_ed25519_verify_detached(sig.data(), msg.data(), msg.size(), ed25519_.data()) == 0
-               ? Status::kOk
-               : Status::kVerifyFailed;
+  if (c_ == Curve::kEd25519) {  // RFC 8032 §5.1.7 with libsodium's rules (eddsa.h, ed25519_fixed.h)
+    const bool ok = ed25519_ != nullptr
+                        ? ed25519_fixed::verify(*ed25519_, msg, sig.first<64>())
+                        : crypto_sign_ed25519_verify_detached(sig.data(), msg.data(), msg.size(), raw_.data()) == 0;
+    return ok ? Status::kOk : Status::kVerifyFailed;
+  }
   MdCtx md(EVP_MD_CTX_new());
   if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, key_.get()) != 1)
     return Status::kInternal;
@@ -218,6 +235,14 @@ Status verify(Curve c, std::span<const std::uint8_t> pk, std::span<const std::ui
               std::span<const std::uint8_t> sig) noexcept {
   if (pk.size() != sizes(c).public_key || sig.size() != sizes(c).signature)
     return Status::kBadLength;
+  if (c == Curve::kEd25519) {
+    // One verification: building the per-key table would cost more than it saves, so this
+    // stays on libsodium (same rules as VerifyingKey::verify).
+    if (Status s = ed25519_key_ok(pk); s != Status::kOk) return s;
+    return crypto_sign_ed25519_verify_detached(sig.data(), msg.data(), msg.size(), pk.data()) == 0
+               ? Status::kOk
+               : Status::kVerifyFailed;
+  }
   VerifyingKey key;
   if (Status s = VerifyingKey::load(c, pk, key); s != Status::kOk) return s;
   return key.verify(msg, sig);

@@ -249,14 +249,19 @@ TEST(Ed25519Prepared, RefusesIdentityRWhoseEquationHolds) {
     const Bytes msg = rng.bytes(rng() % 100);
     Bytes sig(64, 0);
     sig[0] = 1;  // the identity (0, 1)
-    std::uint8_t digest[64], h[32];
-    crypto_hash_sha512_state st;
-    crypto_hash_sha512_init(&st);
-    crypto_hash_sha512_update(&st, sig.data(), 32);
-    crypto_hash_sha512_update(&st, pk.data(), 32);
-    crypto_hash_sha512_update(&st, msg.data(), msg.size());
-    crypto_hash_sha512_final(&st, digest);
-    crypto_core_ed25519_scalar_reduce(h, digest);
+    // h = SHA-512(R ‖ A ‖ M) mod L for the R currently in sig (RFC 8032 §5.1.7 step 2).
+    std::uint8_t h[32];
+    auto challenge = [&] {
+      std::uint8_t digest[64];
+      crypto_hash_sha512_state st;
+      crypto_hash_sha512_init(&st);
+      crypto_hash_sha512_update(&st, sig.data(), 32);
+      crypto_hash_sha512_update(&st, pk.data(), 32);
+      crypto_hash_sha512_update(&st, msg.data(), msg.size());
+      crypto_hash_sha512_final(&st, digest);
+      crypto_core_ed25519_scalar_reduce(h, digest);
+    };
+    challenge();
     crypto_core_ed25519_scalar_mul(sig.data() + 32, h, a.data());
     EXPECT_FALSE(sodium_ok(pk, msg, sig));
     EXPECT_EQ(vk.verify(msg, sig), Status::kVerifyFailed) << i;
@@ -265,12 +270,7 @@ TEST(Ed25519Prepared, RefusesIdentityRWhoseEquationHolds) {
     Bytes r(32), big = rng.bytes(64);
     crypto_core_ed25519_scalar_reduce(r.data(), big.data());
     ASSERT_EQ(crypto_scalarmult_ed25519_base_noclamp(sig.data(), r.data()), 0);
-    crypto_hash_sha512_init(&st);
-    crypto_hash_sha512_update(&st, sig.data(), 32);
-    crypto_hash_sha512_update(&st, pk.data(), 32);
-    crypto_hash_sha512_update(&st, msg.data(), msg.size());
-    crypto_hash_sha512_final(&st, digest);
-    crypto_core_ed25519_scalar_reduce(h, digest);
+    challenge();
     std::uint8_t ha[32];
     crypto_core_ed25519_scalar_mul(ha, h, a.data());
     crypto_core_ed25519_scalar_add(sig.data() + 32, r.data(), ha);

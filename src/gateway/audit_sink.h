@@ -37,8 +37,9 @@ class AuditSink {
   virtual void record(const AuditRecord& r) noexcept = 0;
 };
 
-// Appends one JSON object per line to a file (created 0600), flushed per record so that a crash
-// of the gateway loses at most the record being written.
+// Appends one JSON object per line to a file (created 0600), one write per record. The filters
+// hand records over once the message's output is written (gateway::Side::audit), so a crash of
+// the gateway loses at most the records of the lines it handled since its last write.
 class JsonLinesSink final : public AuditSink {
  public:
   static Result<std::unique_ptr<JsonLinesSink>, std::string> open(const std::string& path);

@@ -284,6 +284,7 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
     pollfd pf{client_out, POLLOUT, 0};
     if (::poll(&pf, 1, 100) > 0 && !to_client.flush(client_out)) break;
   }
+  guarded([&] { f.idle(); });  // the last lines' audit records (Filter::idle)
   if (!child.exited()) child.shutdown({std::chrono::milliseconds(0), std::chrono::milliseconds(200)});
   res.exit_code = res.ended_by == "server-exit" ? child.exit_code() : 0;
   return res;

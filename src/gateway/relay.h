@@ -37,8 +37,9 @@ class Filter {
   // The child's stdout ended (it exited or crashed): answer what is still pending.
   virtual void server_gone(Emit& out) = 0;
   // Called once what the last messages produced has been written: work that nothing downstream
-  // waits for (a request's digest, needed only when its response comes back) is done here, while
-  // the peer processes the message, instead of before forwarding it.
+  // waits for (the decisions' audit records, a request's digest needed only when its response
+  // comes back) is done here, while the peer processes the message, instead of before
+  // forwarding it. The stdio relay also calls it once more before it returns.
   virtual void idle() {}
 };
 

@@ -27,7 +27,20 @@ RequestDigest Side::digest_later(json::Value request) {
   return r;
 }
 
+void Side::audit(AuditRecord r) {
+  unwritten_.push_back(std::move(r));
+  if (unwritten_.size() >= 64) flush_audit();
+}
+
+void Side::flush_audit() noexcept {
+  for (const auto& r : unwritten_) audit_.record(r);
+  unwritten_.clear();
+}
+
+Side::~Side() { flush_audit(); }
+
 void Side::idle() {
+  flush_audit();
   for (auto& w : deferred_) {
     RequestDigest r;
     r.s_ = w.lock();  // gone: its response came (and computed it) or it was dropped

@@ -43,9 +43,13 @@ class RequestDigest {
 
 class Side : public Filter {
  public:
+  ~Side() override;
   const FilterConfig& config() const { return cfg_; }
-  // Computes the request digests deferred by digest_later().
+  // Writes the audit records of the messages handled since the last call, then computes the
+  // request digests deferred by digest_later().
   void idle() override;
+  // Writes the audit records queued by audit() (idle() does this first).
+  void flush_audit() noexcept;
 
  protected:
   Side(FilterConfig cfg, const mcp::Signer& signer, mcp::Verifier& verifier, AuditSink& audit);
@@ -70,7 +74,11 @@ class Side : public Filter {
   // Audit record prefilled with side, direction, time and the digest of the bytes received.
   AuditRecord record(const char* dir, std::string_view line) const;
   void fill(AuditRecord& r, const mcp::MessageInfo& info, const json::Value& msg) const;
-  void audit(const AuditRecord& r) { audit_.record(r); }
+  // Queues r for the sink. The transports call idle() as soon as a message's output is written,
+  // so a decision reaches the sink microseconds after the message moved on, and the sink's write
+  // is off the message's path (docs/gateway.md, "Audit"). Bounded even under a relay that never
+  // calls idle(), and flushed when the filter is destroyed.
+  void audit(AuditRecord r);
   // Signs msg toward aud (a session per audience: sequence numbers are per sender and session).
   // False on failure, after warning.
   bool sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers,
@@ -95,6 +103,7 @@ class Side : public Filter {
  private:
   std::map<std::string, std::unique_ptr<mcp::SigningSession>> sessions_;
   std::vector<std::weak_ptr<RequestDigest::State>> deferred_;  // computed by the next idle()
+  std::vector<AuditRecord> unwritten_;                         // written by the next idle()
 };
 
 // Bound on requests awaiting a response per direction: a peer that never answers cannot grow

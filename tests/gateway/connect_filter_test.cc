@@ -57,6 +57,38 @@ TEST(ConnectWrap, RoundTripDeliversPlainMessagesBothWays) {
   for (const auto& a : r.wrap_audit.records) EXPECT_EQ(a.decision, "allow") << a.direction << " " << a.method;
 }
 
+// A decision's audit record is written once the message has moved on (Filter::idle), in the
+// order the decisions were made; a filter destroyed before its next idle() writes what it holds.
+TEST(ConnectWrap, AuditIsWrittenByIdle) {
+  PairRig r;
+  r.run_idle = false;
+  r.wrap_audit.records.from = nullptr;
+  r.connect_audit.records.from = nullptr;
+  r.client_sends(call(1, "echo", {{"message", "a"}}));
+  r.take_server();
+  EXPECT_TRUE(r.connect_audit.records.v.empty());
+  EXPECT_TRUE(r.wrap_audit.records.v.empty());
+  r.connect->idle();
+  r.wrap->idle();
+  ASSERT_EQ(r.connect_audit.records.v.size(), 1u);
+  EXPECT_EQ(r.connect_audit.records.v[0].direction, "c2s");
+  ASSERT_EQ(r.wrap_audit.records.v.size(), 1u);
+  EXPECT_EQ(r.wrap_audit.records.v[0].decision, "allow");
+  // A refused response, then a second request: both queued, written in order.
+  r.tamper_s2c = [](std::string l) { return l.replace(l.find("\"n\":1"), 5, "\"n\":2"); };
+  r.server_sends(result(1, {{"n", 1}}));
+  r.take_client();
+  r.tamper_s2c = nullptr;
+  r.client_sends(call(2, "echo", {{"message", "b"}}));
+  r.take_server();
+  EXPECT_EQ(r.connect_audit.records.v.size(), 1u);
+  r.connect.reset();  // no idle(): the destructor writes them
+  ASSERT_EQ(r.connect_audit.records.v.size(), 3u);
+  EXPECT_EQ(r.connect_audit.records.v[1].direction, "s2c");
+  EXPECT_EQ(r.connect_audit.records.v[1].decision, "deny");
+  EXPECT_EQ(r.connect_audit.records.v[2].id, "2");
+}
+
 // Request digests are computed after forwarding (Filter::idle) or, when no idle() came between
 // a request and its response, on first use: both bind responses the same way.
 TEST(ConnectWrap, ResponsesBindWithOrWithoutIdle) {
@@ -253,6 +285,7 @@ TEST(ConnectFilter, SigningFailureAnswersTheRequest) {
   cfg.log_name = "connect-test";
   cfg.now_ms = clock.fn();
   ConnectFilter c(cfg, fs, v, audit, {});
+  audit.records.from = &c;
   Wire w;
   c.from_client(dump(call(1, "get-env")), w.emit);
   EXPECT_TRUE(w.server().empty());

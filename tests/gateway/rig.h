@@ -29,10 +29,27 @@ struct Clock {
   }
 };
 
+// Keeps every record. A filter queues its records until idle() (Side::audit); with `from` set,
+// every look at `records` first writes what that filter has queued, so the tests read decisions
+// as soon as the filter has handled a line. AuditIsWrittenByIdle checks the queueing itself.
 class CaptureSink final : public AuditSink {
  public:
-  void record(const AuditRecord& r) noexcept override { records.push_back(r); }
-  std::vector<AuditRecord> records;
+  struct Records {
+    std::vector<AuditRecord> v;
+    Side* from = nullptr;
+    const std::vector<AuditRecord>& get() const {
+      if (from) from->flush_audit();
+      return v;
+    }
+    std::size_t size() const { return get().size(); }
+    bool empty() const { return get().empty(); }
+    const AuditRecord& back() const { return get().back(); }
+    const AuditRecord& operator[](std::size_t i) const { return get()[i]; }
+    auto begin() const { return get().begin(); }
+    auto end() const { return v.end(); }
+  };
+  void record(const AuditRecord& r) noexcept override { records.v.push_back(r); }
+  Records records;
 };
 
 // Private key bytes i + salt (reproducible, distinct per party).
@@ -137,6 +154,7 @@ struct WrapRig {
     cfg.now_ms = clock.fn();
     cfg.max_line = 1 << 16;
     wrap = std::make_unique<WrapFilter>(cfg, *keys.server, verifier, audit, policy.get());
+    audit.records.from = wrap.get();
     session = mcp::SigningSession::create(*keys.agent, "server").value();
   }
   // Signs as the agent (toward `aud`); returns the request digest a response must carry.
@@ -188,6 +206,8 @@ struct PairRig {
     cc.now_ms = clock.fn();
     connect = std::make_unique<ConnectFilter>(cc, *keys.agent, connect_verifier, connect_audit,
                                               PinConfig{std::move(pins_path), true});
+    wrap_audit.records.from = wrap.get();
+    connect_audit.records.from = connect.get();
   }
   // Moves lines across the middle until nothing is in flight; what reached the ends is kept.
   // Each filter's idle() runs after it handled a line, as the stdio relay does once it has

@@ -368,6 +368,20 @@ void signed_digits(const std::uint8_t a[32], std::int8_t e[kDigits]) {
   }
 }
 
+// Starts loading the table entries the digits will pick. A verifier usually runs with cold
+// caches (a gateway wakes for one message and then sleeps), and the comb's lookups depend on the
+// digits, so the hardware cannot predict them: issued together up front the misses overlap
+// instead of stalling one addition each (measured in docs/notes.md, "session 6").
+void prefetch_digits(const Comb& comb, const std::int8_t e[kDigits]) {
+  for (int i = 0; i < kDigits; ++i) {
+    if (e[i] == 0) continue;
+    const char* p = reinterpret_cast<const char*>(&comb[i / 2][(e[i] > 0 ? e[i] : -e[i]) - 1]);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + sizeof(Niels) / 2);
+    __builtin_prefetch(p + sizeof(Niels) - 1);
+  }
+}
+
 inline void add_digit(P3& acc, const Niels (&row)[kCols], int e) {
   if (e > 0) acc = to_p3(madd(acc, row[e - 1]));
   else if (e < 0) acc = to_p3(msub(acc, row[-e - 1]));
@@ -403,6 +417,10 @@ bool verify(const Table& t, std::span<const std::uint8_t> msg, std::span<const s
   // The same early rejections as libsodium's _crypto_sign_ed25519_verify_detached; the key's
   // checks (canonical, not small order, decodable) were made when it was prepared.
   if (!scalar_canonical(s) || small_order_encoding(r)) return false;
+  const Constants& k = constants();
+  std::int8_t es[kDigits], eh[kDigits];
+  signed_digits(s, es);
+  prefetch_digits(k.base, es);  // while SHA-512 runs
 
   // h = SHA-512(R ‖ A ‖ M) mod L (RFC 8032 §5.1.7 step 2).
   crypto_hash_sha512_state st;
@@ -416,10 +434,8 @@ bool verify(const Table& t, std::span<const std::uint8_t> msg, std::span<const s
 
   // R' = [s]B + [h](-A) with both combs at once: sum over the odd digit positions, times 2^kW
   // (kW doublings), then the even positions (2^(kW·(2i+1)) = 2^kW · 2^(2·kW·i)).
-  const Constants& k = constants();
-  std::int8_t es[kDigits], eh[kDigits];
-  signed_digits(s, es);
   signed_digits(h, eh);
+  prefetch_digits(t.neg_a, eh);
   P3 acc{kZero, kOne, kOne, kZero};
   for (int i = 1; i < kDigits; i += 2) {
     add_digit(acc, k.base[i / 2], es[i]);

@@ -24,29 +24,45 @@ void permute_portable(std::uint64_t s[kKeccakX4Words]) noexcept {
   secure_wipe(one, sizeof one);
 }
 
-bool avx2_selected() noexcept {
-  // Decided once: the environment variable lets the tests and benchmarks run the portable path
-  // on the same machine and binary; the CPU check keeps older x86-64 CPUs working.
-  static const bool selected = [] {
+Backend backend() noexcept {
+  // Decided once: the environment variables let the tests and benchmarks run the other paths on
+  // the same machine and binary; the CPU check keeps older x86-64 CPUs working.
+  static const Backend selected = [] {
 #if defined(__x86_64__)
     const char* env = std::getenv("PQMCP_CRYPTO_PORTABLE");
-    if (env != nullptr && std::strcmp(env, "1") == 0) return false;
+    if (env != nullptr && std::strcmp(env, "1") == 0) return Backend::kPortable;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
+    if (__builtin_cpu_supports("avx2") == 0) return Backend::kPortable;
+    const char* no512 = std::getenv("PQMCP_CRYPTO_NO_AVX512");
+    if ((no512 == nullptr || std::strcmp(no512, "1") != 0) && __builtin_cpu_supports("avx512f") != 0 &&
+        __builtin_cpu_supports("avx512vl") != 0)
+      return Backend::kAvx512;
+    return Backend::kAvx2;
 #else
-    return false;
+    return Backend::kPortable;
 #endif
   }();
   return selected;
+}
+
+bool avx2_selected() noexcept { return backend() != Backend::kPortable; }
+
+const char* backend_name() noexcept {
+  switch (backend()) {
+    case Backend::kAvx512: return "avx512vl";
+    case Backend::kAvx2: return "avx2";
+    default: return "portable";
+  }
 }
 
 }  // namespace keccak_x4_internal
 
 void keccak_f1600_x4(std::uint64_t s[kKeccakX4Words]) noexcept {
 #if defined(__x86_64__)
-  if (keccak_x4_internal::avx2_selected()) {
-    keccak_x4_internal::permute_avx2(s);
-    return;
+  switch (keccak_x4_internal::backend()) {
+    case keccak_x4_internal::Backend::kAvx512: keccak_x4_internal::permute_avx512(s); return;
+    case keccak_x4_internal::Backend::kAvx2: keccak_x4_internal::permute_avx2(s); return;
+    default: break;
   }
 #endif
   keccak_x4_internal::permute_portable(s);

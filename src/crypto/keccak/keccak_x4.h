@@ -1,8 +1,8 @@
 // Four independent Keccak-f[1600] states permuted together, and SHAKE128/SHAKE256 over them
 // (FIPS 202 §3.3, §6.2). Internal to the crypto core: the samplers of ML-DSA and ML-KEM hash many
 // independent inputs of equal length (matrix entries, secret and mask polynomials), so four
-// streams share one permutation call. On x86-64 with AVX2 one 256-bit register holds the same lane
-// of all four states; elsewhere, or with PQMCP_CRYPTO_PORTABLE=1 in the environment, the scalar
+// streams share one permutation call. On x86-64 with AVX2 (or AVX-512VL) one 256-bit register
+// holds the same lane of all four states; elsewhere, or with PQMCP_CRYPTO_PORTABLE=1 in the environment, the scalar
 // keccak_f1600 runs four times. Both backends give the same bytes.
 #pragma once
 
@@ -17,13 +17,19 @@ inline constexpr std::size_t kKeccakX4Words = 100;
 void keccak_f1600_x4(std::uint64_t s[kKeccakX4Words]) noexcept;
 
 namespace keccak_x4_internal {
-// The two backends, exposed for the tests that compare them; keccak_f1600_x4 picks one.
+// The backends, exposed for the tests that compare them; keccak_f1600_x4 picks one.
 void permute_portable(std::uint64_t s[kKeccakX4Words]) noexcept;
 #if defined(__x86_64__)
 void permute_avx2(std::uint64_t s[kKeccakX4Words]) noexcept;
+void permute_avx512(std::uint64_t s[kKeccakX4Words]) noexcept;  // needs AVX-512F and AVX-512VL
 #endif
-// True when keccak_f1600_x4 uses the AVX2 backend: the CPU has AVX2 and PQMCP_CRYPTO_PORTABLE
-// is not "1". Both are read once per process.
+enum class Backend { kPortable, kAvx2, kAvx512 };
+// What keccak_f1600_x4 uses: portable if PQMCP_CRYPTO_PORTABLE is "1" or the CPU lacks AVX2,
+// else AVX-512VL where the CPU has it and PQMCP_CRYPTO_NO_AVX512 is not "1", else AVX2. Read
+// once per process.
+Backend backend() noexcept;
+const char* backend_name() noexcept;
+// True when keccak_f1600_x4 uses a vector backend (AVX2 or AVX-512VL).
 bool avx2_selected() noexcept;
 }  // namespace keccak_x4_internal
 

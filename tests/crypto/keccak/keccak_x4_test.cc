@@ -1,7 +1,7 @@
-// The four-way Keccak: both backends of keccak_f1600_x4 against four scalar keccak_f1600 calls,
+// The four-way Keccak: every backend of keccak_f1600_x4 against four scalar keccak_f1600 calls,
 // and the four-way SHAKE sponges against the scalar ones on inputs around the rate boundaries.
-// ctest runs this binary twice, once with PQMCP_CRYPTO_PORTABLE=1, so the dispatcher's both
-// choices are exercised.
+// ctest runs this binary three times (as it is, with PQMCP_CRYPTO_PORTABLE=1 and with
+// PQMCP_CRYPTO_NO_AVX512=1), so each of the dispatcher's choices is exercised where the CPU has it.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -23,6 +23,20 @@ bool cpu_has_avx2() {
 #else
   return false;
 #endif
+}
+
+bool cpu_has_avx512vl() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") != 0 && __builtin_cpu_supports("avx512vl") != 0;
+#else
+  return false;
+#endif
+}
+
+bool env_is_one(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::strcmp(v, "1") == 0;
 }
 
 // Four random scalar states from the deterministic test stream, and their interleaving.
@@ -69,14 +83,27 @@ TEST(KeccakX4, Avx2BackendEqualsFourScalarPermutations) {
 #endif
 }
 
+TEST(KeccakX4, Avx512BackendEqualsFourScalarPermutations) {
+#if defined(__x86_64__)
+  if (!cpu_has_avx512vl()) GTEST_SKIP() << "CPU without AVX-512VL";
+  check_permutation(&keccak_x4_internal::permute_avx512, "avx512vl");
+#else
+  GTEST_SKIP() << "not x86-64";
+#endif
+}
+
 TEST(KeccakX4, DispatcherEqualsFourScalarPermutations) {
   check_permutation(&keccak_f1600_x4, "dispatch");
 }
 
 TEST(KeccakX4, BackendFollowsCpuAndEnvironment) {
-  const char* env = std::getenv("PQMCP_CRYPTO_PORTABLE");
-  const bool forced_portable = env != nullptr && std::strcmp(env, "1") == 0;
-  EXPECT_EQ(keccak_x4_internal::avx2_selected(), cpu_has_avx2() && !forced_portable);
+  using keccak_x4_internal::Backend;
+  const bool portable = env_is_one("PQMCP_CRYPTO_PORTABLE") || !cpu_has_avx2();
+  const Backend want = portable                                                        ? Backend::kPortable
+                       : cpu_has_avx512vl() && !env_is_one("PQMCP_CRYPTO_NO_AVX512") ? Backend::kAvx512
+                                                                                       : Backend::kAvx2;
+  EXPECT_EQ(keccak_x4_internal::backend(), want) << keccak_x4_internal::backend_name();
+  EXPECT_EQ(keccak_x4_internal::avx2_selected(), !portable);
 }
 
 template <class Scalar, class X4>

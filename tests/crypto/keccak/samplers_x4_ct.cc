@@ -15,7 +15,7 @@ using namespace pqmcp::crypto;
 using namespace pqmcp::crypto::mldsa::internal;
 
 int main() {
-  std::printf("four-way Keccak backend: %s\n", keccak_x4_internal::avx2_selected() ? "avx2" : "portable");
+  std::printf("four-way Keccak backend: %s\n", keccak_x4_internal::backend_name());
   std::uint8_t seed[64];
   for (int i = 0; i < 64; ++i) seed[i] = static_cast<std::uint8_t>(i * 29 + 3);
   PQMCP_CT_SECRET(seed, sizeof seed);

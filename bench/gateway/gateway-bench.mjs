@@ -3,11 +3,18 @@
 // directly and through `pqmcp connect` + `pqmcp wrap` (composite ML-DSA-65+Ed25519 signing on
 // both sides with keys in libpqhsm, verification on both sides, audit files written), in the
 // same run. Prints p50/p99 latency of each path, the latency added, and calls/s.
-// Usage: node gateway-bench.mjs PQMCP [--calls N] [--warmup N] [--module LIBPQHSM] [--alg A]… [--json]
-// (--module: the token module to initialise, e.g. another build's libpqhsm.so, to compare builds
-// of pqmcp against the same token. --alg: the identities' algorithm, as `pqmcp identity create
-// --alg` takes it; repeat it to measure several in one run; default: pqmcp's default,
-// mldsa65-ed25519.)
+// Usage: node gateway-bench.mjs PQMCP [--calls N] [--warmup N] [--block N] [--module LIBPQHSM]
+//        [--alg A]… [--against PQMCP2 [--against-module LIBPQHSM2]] [--json]
+// --module: the token module to initialise, e.g. another build's libpqhsm.so. --alg: the
+// identities' algorithm, as `pqmcp identity create --alg` takes it; repeat it to measure several
+// in one run; default: pqmcp's default, mldsa65-ed25519. --against: a second pqmcp build (with
+// its own token module, default: the libpqhsm.so beside it) measured as a third path in the same
+// interleaving, for a before/after comparison of two builds that the host's drift cannot bias.
+//
+// The paths' sessions are all open at once and take turns in blocks of --block calls (default
+// 100): the host's speed drifts by tens of percent over minutes, and measuring one path after
+// the other would put that drift into the difference. Within a block each path runs
+// back-to-back, so its processes stay as warm as in a real session.
 // A raw JSON-lines client (no SDK) keeps the client's own cost out of the comparison.
 import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,54 +22,83 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const { makeEnv, everything } = await import(join(here, '../../tests/gateway/env.mjs'));
 const { jsonlSession } = await import(join(here, '../lib/jsonl-session.mjs'));
+
 const args = process.argv.slice(2);
-const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? Number(args[i + 1]) : d; };
+const str = (n, d) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : d; };
+const num = (n, d) => Number(str(n, d));
 const pqmcp = resolve(args[0]);
-const calls = opt('--calls', 2000), warmup = opt('--warmup', 200);
-const modIdx = args.indexOf('--module');
-const module = modIdx >= 0 ? resolve(args[modIdx + 1]) : '';
+const calls = num('--calls', 2000), warmup = num('--warmup', 200), block = Math.max(1, num('--block', 100));
+const module = str('--module', '') && resolve(str('--module'));
+const against = str('--against', '') && resolve(str('--against'));
+const againstModule = against ? resolve(str('--against-module', join(dirname(against), '../token/libpqhsm.so'))) : '';
 const algs = args.flatMap((a, i) => (a === '--alg' ? [args[i + 1]] : []));
 if (algs.length === 0) algs.push('mldsa65-ed25519');
 
-async function measure(argv, env) {
-  const { rpc, close } = await jsonlSession(argv, env);
-  const lat = [];
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < warmup + calls; i++) {
-    const s = process.hrtime.bigint();
-    const r = await rpc('tools/call', { name: 'echo', arguments: { message: `m${i}` } });
-    if (!r.result) throw new Error(`call failed: ${JSON.stringify(r)}`);
-    if (i >= warmup) lat.push(Number(process.hrtime.bigint() - s) / 1e6);
+const echo = async (s, i) => {
+  const r = await s.rpc('tools/call', { name: 'echo', arguments: { message: `m${i}` } });
+  if (!r.result) throw new Error(`call failed: ${JSON.stringify(r)}`);
+};
+
+// paths: [{ name, session }]. Returns per path { p50, p90, p99, callsPerSec }.
+async function measure(paths) {
+  for (const p of paths) for (let i = 0; i < warmup; i++) await echo(p.session, i);
+  const lat = paths.map(() => []);
+  for (let done = 0, turn = 0; done < calls; done += block, turn++) {
+    const n = Math.min(block, calls - done);
+    for (let k = 0; k < paths.length; k++) {
+      const j = (k + turn) % paths.length;  // rotate who goes first
+      for (let i = 0; i < n; i++) {
+        const s = process.hrtime.bigint();
+        await echo(paths[j].session, done + i);
+        lat[j].push(Number(process.hrtime.bigint() - s) / 1e6);
+      }
+    }
   }
-  const total = Number(process.hrtime.bigint() - t0) / 1e9;
-  await close();
-  lat.sort((a, b) => a - b);
-  const q = (x) => lat[Math.min(lat.length - 1, Math.floor(x * lat.length))];
-  return { p50: q(0.5), p90: q(0.9), p99: q(0.99), callsPerSec: (warmup + calls) / total };
+  return lat.map((l) => {
+    const sum = l.reduce((a, b) => a + b, 0);
+    l.sort((a, b) => a - b);
+    const q = (x) => l[Math.min(l.length - 1, Math.floor(x * l.length))];
+    return { p50: q(0.5), p90: q(0.9), p99: q(0.99), callsPerSec: l.length / (sum / 1000) };
+  });
 }
 
-// One direct session and one through the gateway per algorithm, each in a fresh installation.
+// One fresh installation per build and algorithm.
 const runs = [];
 for (const alg of algs) {
-  const e = makeEnv(pqmcp, { module, alg });
+  const envs = [makeEnv(pqmcp, { module, alg })];
+  if (against) envs.push(makeEnv(against, { module: againstModule, alg }));
+  const sessions = [];
   try {
-    const direct = await measure([process.execPath, everything, 'stdio'], e.env);
-    const gw = await measure(e.chain([process.execPath, everything, 'stdio']), e.env);
-    runs.push({ alg, direct, gateway: gw, added: { p50: gw.p50 - direct.p50, p99: gw.p99 - direct.p99 } });
+    const server = [process.execPath, everything, 'stdio'];
+    sessions.push(await jsonlSession(server, envs[0].env));
+    for (const e of envs) sessions.push(await jsonlSession(e.chain(server), e.env));
+    const [direct, gateway, other] = await measure(sessions.map((session) => ({ session })));
+    const run = { alg, direct, gateway, added: { p50: gateway.p50 - direct.p50, p99: gateway.p99 - direct.p99 } };
+    if (other) run.against = { gateway: other, added: { p50: other.p50 - direct.p50, p99: other.p99 - direct.p99 } };
+    runs.push(run);
   } finally {
-    e.cleanup();
+    for (const s of sessions) await s.close();
+    for (const e of envs) e.cleanup();
   }
 }
-if (args.includes('--json')) console.log(JSON.stringify({ calls, warmup, runs, goal_p50_added_ms: 0.5 }, null, 1));
+if (args.includes('--json')) console.log(JSON.stringify({ calls, warmup, block, against, runs, goal_p50_added_ms: 0.5 }, null, 1));
 else {
   const f = (x) => x.toFixed(3);
-  console.log(`sequential echo round trips: ${calls} (after ${warmup} warm-up), keys in ${module || 'libpqhsm'}`);
+  const row = (a, what, r) =>
+    console.log(`${a} ${what.padEnd(19)} ${f(r.p50)}    ${f(r.p90)}    ${f(r.p99)}    ${r.callsPerSec.toFixed(0)}`);
+  console.log(`sequential echo round trips: ${calls} per path (after ${warmup} warm-up), paths interleaved in ` +
+              `blocks of ${block}, keys in ${module || 'libpqhsm'}`);
   console.log(`identities        path                p50 ms   p90 ms   p99 ms   calls/s`);
   for (const r of runs) {
     const a = r.alg.padEnd(17);
-    console.log(`${a} direct stdio        ${f(r.direct.p50)}    ${f(r.direct.p90)}    ${f(r.direct.p99)}    ${r.direct.callsPerSec.toFixed(0)}`);
-    console.log(`${a} connect + wrap      ${f(r.gateway.p50)}    ${f(r.gateway.p90)}    ${f(r.gateway.p99)}    ${r.gateway.callsPerSec.toFixed(0)}`);
+    row(a, 'direct stdio', r.direct);
+    row(a, 'connect + wrap', r.gateway);
     console.log(`${a} added by pqmcp      ${f(r.added.p50)}             ${f(r.added.p99)}`);
+    if (r.against) {
+      row(a, 'against: c + w', r.against.gateway);
+      console.log(`${a} against: added      ${f(r.against.added.p50)}             ${f(r.against.added.p99)}`);
+      console.log(`${a} this - against      ${f(r.added.p50 - r.against.added.p50)} ms at p50`);
+    }
   }
   for (const r of runs)
     console.log(`goal: <= 0.5 ms added at p50 with ${r.alg} identities: ${r.added.p50 <= 0.5 ? 'met' : 'NOT met'} (${f(r.added.p50)} ms)`);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "json/result.h"
@@ -28,6 +29,9 @@ struct AuditRecord {
   std::string decision;      // "allow" | "deny" | "observe" (would deny, passed) | "drop"
   std::string reason;        // why (policy reason, verification reason, pin verdict, …)
   std::string rule;          // the policy rule that decided, when a policy did
+  // The filters' own bookkeeping, never seen by a sink: the bytes received, whose SHA-256
+  // becomes `digest` when the record is handed over (after the message has moved on).
+  std::optional<std::string> digest_of;
 };
 
 class AuditSink {

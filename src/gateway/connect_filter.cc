@@ -212,6 +212,7 @@ void ConnectFilter::check_pins(Value& msg, const AuditRecord& base) {
     rec.decision = "deny";
     rec.reason = tv.verdict == mcp::PinVerdict::kChanged ? "pin-mismatch" : "unpinned";
     rec.digest = tv.digest;
+    rec.digest_of.reset();
     audit(rec);
     warn("tool '" + tv.tool + "' of server '" + cfg_.peer + "' " +
          (tv.verdict == mcp::PinVerdict::kChanged ? "changed since it was pinned (pin-mismatch: " + tv.pinned + " -> " + tv.digest + ")"

@@ -33,7 +33,13 @@ void Side::audit(AuditRecord r) {
 }
 
 void Side::flush_audit() noexcept {
-  for (const auto& r : unwritten_) audit_.record(r);
+  for (auto& r : unwritten_) {
+    if (r.digest_of) {
+      if (r.digest.empty()) r.digest = sha256_hex(*r.digest_of);
+      r.digest_of.reset();
+    }
+    audit_.record(r);
+  }
   unwritten_.clear();
 }
 
@@ -112,7 +118,7 @@ AuditRecord Side::record(const char* dir, std::string_view line) const {
   r.side = side_name_;
   r.direction = dir;
   r.kind = "invalid";
-  r.digest = sha256_hex(line);
+  r.digest_of.emplace(line);  // hashed when the record is written (flush_audit)
   return r;
 }
 

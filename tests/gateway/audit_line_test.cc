@@ -43,7 +43,8 @@ TEST(AuditLine, TypicalRecord) {
   r.method = "tools/call";
   r.id = "7";
   r.target = "echo";
-  r.agent = r.sender = "agent";
+  r.agent = "agent";
+  r.sender = "agent";
   r.digest = "sha256:00ff";
   r.verification = "ok";
   r.decision = "allow";

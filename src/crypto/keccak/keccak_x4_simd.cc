@@ -72,12 +72,6 @@ PQMCP_AVX512_INLINE __m256i chi_avx512(__m256i b0, __m256i b1, __m256i b2) {
 #define PQMCP_X4_CHI chi_avx2
 #define PQMCP_X4_ROUND_LOOP
 #include "crypto/keccak/keccak_x4_rounds.inc"
-#undef PQMCP_X4_FN
-#undef PQMCP_X4_TARGET
-#undef PQMCP_X4_ROL
-#undef PQMCP_X4_XOR5
-#undef PQMCP_X4_CHI
-#undef PQMCP_X4_ROUND_LOOP
 
 #define PQMCP_X4_FN permute_avx512
 #define PQMCP_X4_TARGET __attribute__((target("avx2,avx512f,avx512vl")))
@@ -88,12 +82,6 @@ PQMCP_AVX512_INLINE __m256i chi_avx512(__m256i b0, __m256i b1, __m256i b2) {
 // round (AVX-512VL has 32 vector registers; AVX2's 16 are too few, and unrolling made it slower).
 #define PQMCP_X4_ROUND_LOOP _Pragma("GCC unroll 24")
 #include "crypto/keccak/keccak_x4_rounds.inc"
-#undef PQMCP_X4_FN
-#undef PQMCP_X4_TARGET
-#undef PQMCP_X4_ROL
-#undef PQMCP_X4_XOR5
-#undef PQMCP_X4_CHI
-#undef PQMCP_X4_ROUND_LOOP
 
 }  // namespace pqmcp::crypto::keccak_x4_internal
 

@@ -74,23 +74,21 @@ TEST(KeccakX4, PortableBackendEqualsFourScalarPermutations) {
   check_permutation(&keccak_x4_internal::permute_portable, "portable");
 }
 
-TEST(KeccakX4, Avx2BackendEqualsFourScalarPermutations) {
 #if defined(__x86_64__)
-  if (!cpu_has_avx2()) GTEST_SKIP() << "CPU without AVX2";
-  check_permutation(&keccak_x4_internal::permute_avx2, "avx2");
-#else
-  GTEST_SKIP() << "not x86-64";
-#endif
+// A vector backend, where the CPU can run it (on other architectures there is none).
+void check_backend(bool cpu_has_it, const char* name, Permute permute) {
+  if (!cpu_has_it) GTEST_SKIP() << "CPU without " << name;
+  check_permutation(permute, name);
+}
+
+TEST(KeccakX4, Avx2BackendEqualsFourScalarPermutations) {
+  check_backend(cpu_has_avx2(), "avx2", &keccak_x4_internal::permute_avx2);
 }
 
 TEST(KeccakX4, Avx512BackendEqualsFourScalarPermutations) {
-#if defined(__x86_64__)
-  if (!cpu_has_avx512vl()) GTEST_SKIP() << "CPU without AVX-512VL";
-  check_permutation(&keccak_x4_internal::permute_avx512, "avx512vl");
-#else
-  GTEST_SKIP() << "not x86-64";
-#endif
+  check_backend(cpu_has_avx512vl(), "avx512vl", &keccak_x4_internal::permute_avx512);
 }
+#endif
 
 TEST(KeccakX4, DispatcherEqualsFourScalarPermutations) {
   check_permutation(&keccak_f1600_x4, "dispatch");

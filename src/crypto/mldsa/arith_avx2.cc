@@ -222,20 +222,33 @@ PQMCP_AVX2 void poly_pointwise_acc(Poly& r, const Poly& a, const Poly& b) noexce
   }
 }
 
-PQMCP_AVX2 void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept {
-  // The portable lazy reduction: each row's l products summed exactly in 64 bits (below 2^53,
-  // see arith_portable.cc), then one Montgomery reduction.
-  for (int i = 0; i < p.k; ++i) {
+namespace {
+// The portable lazy reduction: each row's l products summed exactly in 64 bits (below 2^53,
+// see arith_portable.cc), then one Montgomery reduction. L is a template parameter so that the
+// inner loop is unrolled for each parameter set's l.
+template <int L>
+PQMCP_AVX2 inline void matrix_mul_l(int k, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept {
+  for (int i = 0; i < k; ++i) {
     const PolyVecL& row = a.row[i];
     for (int c = 0; c < kN; c += 8) {
       __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
-      for (int j = 0; j < p.l; ++j) {
+      for (int j = 0; j < L; ++j) {
         const __m256i x = load(row.v[j].c + c), y = load(v.v[j].c + c);
         even = _mm256_add_epi64(even, _mm256_mul_epi32(x, y));
         odd = _mm256_add_epi64(odd, _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(y, 32)));
       }
       store(out.v[i].c + c, mont_reduce64(even, odd));
     }
+  }
+}
+}  // namespace
+
+PQMCP_AVX2 void matrix_mul(const Params& p, PolyVecK& out, const Matrix& a, const PolyVecL& v) noexcept {
+  switch (p.l) {  // FIPS 204 Table 1: l = 4, 5, 7
+    case 4: return matrix_mul_l<4>(p.k, out, a, v);
+    case 5: return matrix_mul_l<5>(p.k, out, a, v);
+    case 7: return matrix_mul_l<7>(p.k, out, a, v);
+    default: return portable::matrix_mul(p, out, a, v);  // no other parameter set exists
   }
 }
 

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 
 #include "json/result.h"
@@ -30,8 +29,9 @@ struct AuditRecord {
   std::string reason;        // why (policy reason, verification reason, pin verdict, …)
   std::string rule;          // the policy rule that decided, when a policy did
   // The filters' own bookkeeping, never seen by a sink: the bytes received, whose SHA-256
-  // becomes `digest` when the record is handed over (after the message has moved on).
-  std::optional<std::string> digest_of;
+  // becomes `digest` when the record is handed over (after the message has moved on). Shared,
+  // so that copies of a record (one per withheld tool of a tools/list) do not copy the message.
+  std::shared_ptr<const std::string> digest_of;
 };
 
 class AuditSink {

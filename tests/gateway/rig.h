@@ -32,6 +32,7 @@ struct Clock {
 // Keeps every record. A filter queues its records until idle() (Side::audit); with `from` set,
 // every look at `records` first writes what that filter has queued, so the tests read decisions
 // as soon as the filter has handled a line. AuditIsWrittenByIdle checks the queueing itself.
+// `from` must be cleared before its filter is destroyed.
 class CaptureSink final : public AuditSink {
  public:
   struct Records {
@@ -46,7 +47,7 @@ class CaptureSink final : public AuditSink {
     const AuditRecord& back() const { return get().back(); }
     const AuditRecord& operator[](std::size_t i) const { return get()[i]; }
     auto begin() const { return get().begin(); }
-    auto end() const { return v.end(); }
+    auto end() const { return get().end(); }
   };
   void record(const AuditRecord& r) noexcept override { records.v.push_back(r); }
   Records records;

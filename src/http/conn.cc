@@ -1,6 +1,7 @@
 // One client connection: optional TLS 1.3 handshake (the negotiated group is logged and
 // counted), then HTTP/1.1 requests read under the header/body limits and the request timeout,
-// answered in order, with keep-alive and streamed (chunked) responses.
+// answered in order, with keep-alive and streamed (chunked) responses. A request refused before
+// it was read to its end gets a lingering close (RFC 9112 §9.6).
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -21,6 +22,25 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// The lingering close after an error response to a request not read to its end (RFC 9112 §9.6):
+// closing with the client's bytes unread makes the kernel answer them with a reset, and a client
+// still sending (curl with a body over --max-body) then fails its next write, or loses the
+// response outright, instead of reading the 413. So the server shuts down only its send side
+// (the client sees the response, then EOF) and reads and discards what still arrives, within:
+// - kLingerTime: a client reads an early response within a round trip or two (curl looks for
+//   one between writes); 2 s is ample even on a loaded host, and less than the request_timeout
+//   a slow client may hold a connection anyway, so lingering adds no new way to tie one up.
+// - kLingerBytes: what a well-behaved client can have in flight when the response reaches it
+//   (its send buffer and our receive window, each a few MiB at most with Linux's default
+//   tcp_wmem/tcp_rmem maxima) fits; a client that never reads cannot make us take more than
+//   this per refused request, and reading it costs about a millisecond of copying (nothing is
+//   parsed, nor for TLS decrypted).
+// At either bound the connection is closed as before (a reset if bytes are still unread): a
+// client that has not read its response by then is not going to.
+constexpr std::chrono::milliseconds kLingerTime{2000};
+constexpr std::size_t kLingerBytes = 8u << 20;
+constexpr std::size_t kLingerChunk = 64u << 10;
 
 using Plain = beast::tcp_stream;
 using Secure = beast::ssl_stream<beast::tcp_stream>;
@@ -195,6 +215,8 @@ class Conn : public std::enable_shared_from_this<Conn<Stream>> {
         srv_.metrics.timeouts.fetch_add(1, std::memory_order_relaxed);
         return close();
       }
+      // The request was not read to its end: the client may still be sending it.
+      linger_ = true;
       int status = 400;
       std::string msg = "malformed HTTP request";
       if (ec == bhttp::error::header_limit) status = 431, msg = "request headers too large";
@@ -220,6 +242,7 @@ class Conn : public std::enable_shared_from_this<Conn<Stream>> {
         response_done_ = false;
         current_.reset();
         if (keep_alive_) read();
+        else if (linger_) linger();
         else close();
       }
       return;
@@ -233,6 +256,37 @@ class Conn : public std::enable_shared_from_this<Conn<Stream>> {
       self->tcp().expires_never();
       self->write_next();
     });
+  }
+
+  // The response is written; see kLingerTime. With TLS the half-close is at the TCP level and
+  // the client's records are discarded undecrypted: no close_notify is sent (close() never sends
+  // one either). It would protect against truncation (RFC 8446 §6.1), which the client detects
+  // anyway here since the response has a Content-Length and says Connection: close, and after it
+  // the engine would have to decrypt the discarded bytes, waiting for the client's close_notify.
+  // The time bound is the tcp_stream's timer (a steady_timer), set once as a deadline for all
+  // the reads, as request_timeout is for a request's reads; on expiry it closes the socket and
+  // the pending read ends with beast::error::timeout. Server::stop does not wait for
+  // connections, lingering ones included: run() returns and the io_context's destruction frees
+  // them.
+  void linger() {
+    if (closed_) return;
+    beast::error_code ec;
+    tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return close();
+    drain_.reset(new char[kLingerChunk]);
+    tcp().expires_after(kLingerTime);
+    discard();
+  }
+
+  void discard() {
+    tcp().async_read_some(asio::buffer(drain_.get(), kLingerChunk),
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                            if (self->closed_) return;
+                            self->drained_ += n;
+                            // EOF (the client is done), timeout, an error, or the byte bound.
+                            if (ec || self->drained_ >= kLingerBytes) return self->close();
+                            self->discard();
+                          });
   }
 
   void close() {
@@ -258,6 +312,9 @@ class Conn : public std::enable_shared_from_this<Conn<Stream>> {
   std::weak_ptr<ConnResponder<Stream>> current_;
   std::string group_;
   bool writing_ = false, response_done_ = false, keep_alive_ = true, closed_ = false;
+  bool linger_ = false;               // close with linger() (the request was not read to its end)
+  std::unique_ptr<char[]> drain_;     // linger()'s read buffer, only while lingering
+  std::size_t drained_ = 0;
 };
 
 template <class Stream>

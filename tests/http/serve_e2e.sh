@@ -86,6 +86,7 @@ pass "X25519-only curl gets classical TLS; /metrics counts both groups"
 # --- HTTP-level errors ---
 expect() {  # what want-code curl-args… (body to $WORK/last)
   local what=$1 want=$2; shift 2
+  rm -f "$WORK/last"  # no body from an earlier call when this one gets none
   local got; got=$(pq -o "$WORK/last" -w '%{http_code}' "$@")
   [ "$got" = "$want" ] || fail "$what: HTTP $got (want $want): $(head -c 300 "$WORK/last")"
 }
@@ -97,6 +98,32 @@ head -c 70000 /dev/zero | tr '\0' 'a' > "$WORK/big"
 expect "oversized body" 413 "${H[@]}" "${S[@]}" --data-binary @"$WORK/big" "$URL"
 expect "oversized header" 431 "${H[@]}" "${S[@]}" -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' 'b')" -d '{}' "$URL"
 pass "body over --max-body → 413; headers over --max-header → 431"
+# A body still being sent when the 413 goes out (no Expect, so curl sends at once, 8 MB): the
+# server lingers (RFC 9112 §9.6), so curl reads the 413 instead of failing a write on a reset
+# ("(55) Send failure: Broken pipe", about one round in seven before the lingering close).
+head -c 8000000 /dev/zero | tr '\0' 'a' > "$WORK/huge"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  expect "oversized body sent at once (round $i)" 413 "${H[@]}" "${S[@]}" -H 'Expect:' --data-binary @"$WORK/huge" "$URL"
+  grep -q -- '-32014' "$WORK/last" || fail "oversized body: $(head -c 300 "$WORK/last")"
+done
+# A TLS client that never stops sending (and never reads) is cut off after the bound (2 s).
+python3 - "$PORT" <<'PY' || fail "endless sender after a 413 was not cut off in time"
+import socket, ssl, sys, time
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+s.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1073741824\r\n\r\n")
+t = time.time()
+try:
+    while time.time() - t < 15:
+        s.sendall(b"a" * 4096)
+        time.sleep(0.01)
+    sys.exit(1)
+except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+    took = time.time() - t
+    print("endless sender cut off after %.2f s" % took)
+    sys.exit(0 if 1.0 <= took <= 6 else 1)
+PY
+pass "a body still being sent gets its 413 (10 rounds); an endless sender is cut off after the linger bound"
 expect "malformed JSON" 400 "${H[@]}" "${S[@]}" -d '{"jsonrpc":"2.0","id":5,' "$URL"
 grep -q -- '-32700' "$WORK/last" || fail "malformed JSON: $(cat "$WORK/last")"
 expect "batch" 400 "${H[@]}" "${S[@]}" -d '[{"jsonrpc":"2.0","id":5,"method":"ping"}]' "$URL"

@@ -64,6 +64,10 @@ struct Server::Impl {
   ServerOptions opt;
   UpstreamFactory upstream;
   FilterFactory filter;
+  // Before ioc, so that it is destroyed after it: the io_context's destructor frees the
+  // connections still queued in it (an idle keep-alive, a lingering close), and each one's
+  // destructor counts itself out of these metrics.
+  Metrics metrics;
   boost::asio::io_context ioc;
   std::optional<boost::asio::ssl::context> ssl;
   TlsContext tls;
@@ -72,7 +76,6 @@ struct Server::Impl {
   boost::asio::steady_timer sweeper;
   unsigned short bound_port = 0;
   SessionTable sessions;
-  Metrics metrics;
   OriginCheck origins;
   std::atomic<bool> stopping{false};
   std::shared_ptr<void> stateless;  // stateless.cc's bridge state

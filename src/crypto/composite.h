@@ -46,6 +46,11 @@ const Info& info(Algorithm a) noexcept;
 Status message_representative(Algorithm a, std::span<const std::uint8_t> msg,
                               std::span<const std::uint8_t> ctx,
                               std::vector<std::uint8_t>& mprime) noexcept;
+// The same from PH(M) computed by the caller (a token hashing M as it streams in): ph must be
+// the algorithm's pre-hash (SHA-512 for the Ed25519 composites, SHAKE256/64 for Ed448), 64 bytes.
+Status message_representative_from_prehash(Algorithm a, std::span<const std::uint8_t> ctx,
+                                           std::span<const std::uint8_t, 64> ph,
+                                           std::vector<std::uint8_t>& mprime) noexcept;
 
 // Fresh key pair: ξ from the OS, the EdDSA key from OpenSSL.
 Status keygen(Algorithm a, std::vector<std::uint8_t>& pk, SecureBuffer& sk) noexcept;

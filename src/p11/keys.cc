@@ -337,6 +337,19 @@ Result<Bytes> sign_composite(const CompositeKey& key, std::span<const std::uint8
   if (!key.mldsa_token || !key.trad_token)
     return make_error(Error::Kind::kInput, "composite sign", "", "both halves of the composite key are needed");
   const cs::Info& in = cs::info(key.alg);
+  if (ctx.size() > 255)
+    return make_error(Error::Kind::kInput, "composite sign", "", "the context is longer than 255 bytes");
+  // One operation where the token can (libpqhsm): it builds M' and signs both halves.
+  if (!key.mcp_bound && key.one_operation && key.one_operation->load(std::memory_order_relaxed) &&
+      key.mldsa_token == key.trad_token) {
+    CK_PQMCP_COMPOSITE_SIGN_PARAMS prm{
+        key.alg == cs::Algorithm::kMlDsa44Ed25519 ? CKP_PQMCP_COMPOSITE_MLDSA44_ED25519 : CKP_PQMCP_COMPOSITE_MLDSA65_ED25519,
+        key.trad_priv, const_cast<CK_BYTE_PTR>(ctx.data()), static_cast<CK_ULONG>(ctx.size())};
+    CK_MECHANISM mech{CKM_PQMCP_COMPOSITE_SIGN, &prm, sizeof prm};
+    auto sig = sign_with(*key.mldsa_token, mech, key.mldsa_priv, msg, in.signature, "CKM_PQMCP_COMPOSITE_SIGN");
+    if (sig || sig.error().rv != CKR_MECHANISM_INVALID) return sig;
+    key.one_operation->store(false, std::memory_order_relaxed);  // not for these keys: two operations from now on
+  }
   Bytes mprime;
   if (cs::message_representative(key.alg, msg, ctx, mprime) != crypto::Status::kOk)
     return make_error(Error::Kind::kInput, "composite sign", "", "the context is longer than 255 bytes");

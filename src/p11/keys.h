@@ -2,6 +2,7 @@
 // Callers name an algorithm, never a mechanism or a template; the mapping to PKCS#11 lives here.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -68,6 +69,11 @@ struct CompositeKey {
   // The ML-DSA half is policy-bound: it signs M itself through CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA
   // (the token checks its policy and builds M'); ctx must then be empty.
   bool mcp_bound = false;
+  // Both halves on one token that offers CKM_PQMCP_COMPOSITE_SIGN (libpqhsm): while this points
+  // to true, the whole signature is one operation there. A token that refuses the mechanism for
+  // these keys (CKR_MECHANISM_INVALID: their CKA_ALLOWED_MECHANISMS) sets it to false and this
+  // and later signatures take two operations.
+  std::atomic<bool>* one_operation = nullptr;
 };
 // draft-ietf-lamps-pq-composite-sigs Sign: M' = message_representative(msg, ctx); ML-DSA signs
 // M' with context = the algorithm's Label; Ed25519 signs M'; signature = concatenation. With

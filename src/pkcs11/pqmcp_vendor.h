@@ -17,6 +17,21 @@
 #define CKP_PQMCP_COMPOSITE_MLDSA44_ED25519 1UL
 #define CKP_PQMCP_COMPOSITE_MLDSA65_ED25519 2UL
 
+// A whole composite signature (draft-ietf-lamps-pq-composite-sigs) in one operation: C_SignInit's
+// key is the ML-DSA private key, the parameter names the composite algorithm and the Ed25519
+// private key on the same token; the input is the message M; the token builds
+// M' = Prefix ‖ Label ‖ len(ctx) ‖ ctx ‖ PH(M), signs M' with ML-DSA (context Label) and with
+// Ed25519, and returns the two signatures concatenated. Both keys must allow signing and, where
+// they list CKA_ALLOWED_MECHANISMS, this mechanism. One operation, one key-operation log entry
+// (naming both keys), instead of two of each.
+#define CKM_PQMCP_COMPOSITE_SIGN (CKM_VENDOR_DEFINED | 0x50510003UL)
+typedef struct CK_PQMCP_COMPOSITE_SIGN_PARAMS {
+  CK_ULONG ulComposite;               // CKP_PQMCP_COMPOSITE_*; must match the ML-DSA key's set
+  CK_OBJECT_HANDLE hTraditionalKey;   // the Ed25519 private key
+  CK_BYTE_PTR pContext;               // the composite's application context (may be empty)
+  CK_ULONG ulContextLen;              // at most 255 bytes
+} CK_PQMCP_COMPOSITE_SIGN_PARAMS;
+
 // CK_BBOOL on a CKO_DATA token object: this object holds the MCP policy (CKA_VALUE = canonical
 // policy TOML). Only the SO may create, change or destroy such an object.
 #define CKA_PQMCP_MCP_POLICY (CKA_VENDOR_DEFINED | 0x50510001UL)

@@ -1,5 +1,6 @@
 #include "trust/hsm_signer.h"
 
+#include "pkcs11/pqmcp_vendor.h"
 #include "trust/algorithms.h"
 
 namespace pqmcp::trust {
@@ -64,6 +65,12 @@ p11::Result<std::unique_ptr<HsmSigner>> HsmSigner::create(const identity::KeyVer
     if (s->parts_[0].type == KeyType::kEd25519) std::swap(s->parts_[0], s->parts_[1]);
     if (s->parts_[0].type != KeyType::kMlDsa65 || s->parts_[1].type != KeyType::kEd25519)
       return input_error(key.kid, "a ML-DSA-65-Ed25519 key needs an ML-DSA-65 and an Ed25519 part");
+    // Both halves on one token that signs a whole composite in one operation (libpqhsm; other
+    // modules do not list the vendor mechanism and keep the two operations).
+    p11::Token& t = *s->parts_[0].token;
+    if (!s->policy_bound_ && s->parts_[0].token == s->parts_[1].token &&
+        t.module().require(t.info(), CKM_PQMCP_COMPOSITE_SIGN, CKF_SIGN, "sign a composite in one operation"))
+      s->one_operation_.store(true);
   } else if (s->parts_[0].type != single_part_type(*alg)) {
     return input_error(key.kid, "the key part does not match the key's algorithm");
   }
@@ -92,6 +99,7 @@ Result<std::vector<std::uint8_t>, mcp::SignError> HsmSigner::sign(std::span<cons
     ck.trad_token = parts_[1].token.get();
     ck.trad_priv = parts_[1].priv;
     ck.mcp_bound = policy_bound_;
+    ck.one_operation = &one_operation_;
     sig = p11::sign_composite(ck, input, {});
   } else if (policy_bound_) {
     sig = p11::sign_mcp(*parts_[0].token, parts_[0].type, parts_[0].priv, input);

@@ -4,6 +4,7 @@
 // libpqhsm's CKM_PQMCP_MCP_SIGN_* mechanisms: the token checks its policy before signing.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -45,6 +46,9 @@ class HsmSigner final : public mcp::Signer {
   std::vector<std::uint8_t> public_key_;
   std::vector<Part> parts_;  // composite: ML-DSA half first, then Ed25519 (registry order)
   bool policy_bound_ = false;  // the ML-DSA half signs through CKM_PQMCP_MCP_SIGN_* (token policy)
+  // A composite whose halves share a token offering CKM_PQMCP_COMPOSITE_SIGN signs in one
+  // operation (p11::CompositeKey::one_operation); cleared if the token refuses it for these keys.
+  mutable std::atomic<bool> one_operation_{false};
 };
 
 }  // namespace pqmcp::trust

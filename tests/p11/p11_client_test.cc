@@ -224,6 +224,40 @@ TEST_F(ClientTest, CompositeThroughPkcs11VerifiesWithCompositeVerify) {
   }
 }
 
+// Both halves on libpqhsm: one CKM_PQMCP_COMPOSITE_SIGN operation makes the same (verifiable)
+// signature. Keys whose CKA_ALLOWED_MECHANISMS leave it out make the token refuse it; the client
+// then signs in two operations, and stops asking for these keys.
+TEST_F(ClientTest, CompositeInOneOperationAndTheFallbackWhenRefused) {
+  namespace cs = crypto::composite;
+  auto pq = fresh(PQHSM_MODULE_PATH, "composite-one");
+  ASSERT_TRUE(pq);
+  for (auto alg : {cs::Algorithm::kMlDsa65Ed25519, cs::Algorithm::kMlDsa44Ed25519}) {
+    for (bool restricted : {false, true}) {
+      SCOPED_TRACE(std::string(cs::info(alg).name) + (restricted ? " (ML-DSA key bound to CKM_ML_DSA)" : ""));
+      const std::vector<std::uint8_t> id = {0xC3, static_cast<std::uint8_t>(alg), static_cast<std::uint8_t>(restricted)};
+      GenerateOptions mo{id, "one"};
+      if (restricted) mo.owner = "agent", mo.allowed_mechanisms = {CKM_ML_DSA};
+      auto m = generate_key_pair(*pq, composite_mldsa_half(alg), mo);
+      auto e = generate_key_pair(*pq, KeyType::kEd25519, {id, "one"});
+      ASSERT_TRUE(m && e) << (m ? e.error().to_string() : m.error().to_string());
+      std::vector<std::uint8_t> pk = m->public_key;
+      pk.insert(pk.end(), e->public_key.begin(), e->public_key.end());
+      std::atomic<bool> one{true};
+      CompositeKey key{alg, pq.get(), m->priv, pq.get(), e->priv};
+      key.one_operation = &one;
+      for (int i = 0; i < 2; ++i) {
+        const std::string text = "tools/call " + std::to_string(i);
+        const auto msg = bytes_of(text.c_str()), ctx = bytes_of("pqmcp");
+        auto sig = sign_composite(key, msg, ctx);
+        ASSERT_TRUE(sig) << sig.error().to_string();
+        EXPECT_EQ(cs::verify(alg, pk, msg, ctx, *sig), crypto::Status::kOk);
+        EXPECT_EQ(cs::verify(alg, pk, msg, {}, *sig), crypto::Status::kVerifyFailed);
+      }
+      EXPECT_EQ(one.load(), !restricted);
+    }
+  }
+}
+
 // Several threads signing with composite keys at once: the Ed25519 halves run beside the ML-DSA
 // ones when the helper thread is free and inline when it is not; every signature must verify.
 TEST_F(ClientTest, ConcurrentCompositeSignaturesAllVerify) {

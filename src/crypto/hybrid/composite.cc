@@ -62,13 +62,30 @@ Status message_representative(Algorithm a, std::span<const std::uint8_t> msg,
   } else {
     shake256(msg, ph);
   }
-  const auto label = bytes(p.info.label);
-  mprime.reserve(kPrefix.size() + label.size() + 1 + ctx.size() + ph.size());
-  mprime.insert(mprime.end(), kPrefix.begin(), kPrefix.end());
-  mprime.insert(mprime.end(), label.begin(), label.end());
-  mprime.push_back(static_cast<std::uint8_t>(ctx.size()));
-  mprime.insert(mprime.end(), ctx.begin(), ctx.end());
-  mprime.insert(mprime.end(), ph.begin(), ph.end());
+  return message_representative_from_prehash(a, ctx, ph, mprime);
+}
+
+Status message_representative_from_prehash(Algorithm a, std::span<const std::uint8_t> ctx,
+                                           std::span<const std::uint8_t, 64> ph,
+                                           std::vector<std::uint8_t>& mprime) noexcept {
+  mprime.clear();
+  if (ctx.size() > 255) return Status::kBadContext;
+  const auto label = bytes(params(a).info.label);
+  try {
+    mprime.resize(kPrefix.size() + label.size() + 1 + ctx.size() + ph.size());
+    std::uint8_t* p = mprime.data();
+    std::memcpy(p, kPrefix.data(), kPrefix.size());
+    p += kPrefix.size();
+    std::memcpy(p, label.data(), label.size());
+    p += label.size();
+    *p++ = static_cast<std::uint8_t>(ctx.size());
+    if (!ctx.empty()) std::memcpy(p, ctx.data(), ctx.size());
+    p += ctx.size();
+    std::memcpy(p, ph.data(), ph.size());
+  } catch (...) {
+    mprime.clear();
+    return Status::kInternal;
+  }
   return Status::kOk;
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "crypto/eddsa.h"
+#include "mechanisms/eddsa_prepared.h"
 #include "mechanisms/mechanism.h"
 #include "mechanisms/prepared_key.h"
 
@@ -220,14 +221,7 @@ class EddsaOp : public SignOp {
     return kOk;
   }
   Status sign(std::span<std::uint8_t> out, std::size_t& written) override {
-    // The raw key is imported into OpenSSL once per key object (mechanisms/prepared_key.h).
-    PQ_ASSIGN(key, (prepared_key<crypto::eddsa::SigningKey>(*key_, [&]() -> Result<std::shared_ptr<crypto::eddsa::SigningKey>> {
-      PQ_ASSIGN(sk, key_material(*key_, CKA_VALUE));
-      auto k = std::make_shared<crypto::eddsa::SigningKey>();
-      if (!crypto::is_ok(crypto::eddsa::SigningKey::load(crypto::eddsa::Curve::kEd25519, view(*sk), *k)))
-        return Status(CKR_KEY_HANDLE_INVALID);
-      return k;
-    })));
+    PQ_ASSIGN(key, prepared_ed25519_private(*key_));
     std::vector<std::uint8_t> sig;
     if (!crypto::is_ok(key->sign(data_, sig)) || sig.size() != 64) return Status(CKR_FUNCTION_FAILED);
     std::memcpy(out.data(), sig.data(), 64);
@@ -324,6 +318,19 @@ void register_ec(Registry& r) {
   r.add(std::make_unique<Eddsa>());
   r.add(std::make_unique<EcKeyType>(CKK_EC));
   r.add(std::make_unique<EcKeyType>(CKK_EC_EDWARDS));
+}
+
+bool is_ed25519_key(const Object& o) { return is_ed25519(o); }
+
+Result<std::shared_ptr<const crypto::eddsa::SigningKey>> prepared_ed25519_private(const Object& key) {
+  // The seed is expanded once per key object (mechanisms/prepared_key.h).
+  return prepared_key<crypto::eddsa::SigningKey>(key, [&]() -> Result<std::shared_ptr<crypto::eddsa::SigningKey>> {
+    PQ_ASSIGN(sk, key_material(key, CKA_VALUE));
+    auto k = std::make_shared<crypto::eddsa::SigningKey>();
+    if (!crypto::is_ok(crypto::eddsa::SigningKey::load(crypto::eddsa::Curve::kEd25519, view(*sk), *k)))
+      return Status(CKR_KEY_HANDLE_INVALID);
+    return k;
+  });
 }
 
 }  // namespace pqmcp::token

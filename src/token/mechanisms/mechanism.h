@@ -58,6 +58,10 @@ struct TokenContext {
   std::function<Result<std::string>()> policy_text;
   // Appends one JSON line to the token's decision log (docs/token.md).
   std::function<void(const std::string&)> record;
+  // A second key named by handle in the mechanism parameter (the one-operation composite
+  // signature), checked as the session checks the operation's own key: visible to the session,
+  // a key, `usage` set, the mechanism in its CKA_ALLOWED_MECHANISMS (when it has that attribute).
+  std::function<Result<ObjectPtr>(CK_OBJECT_HANDLE, CK_ATTRIBUTE_TYPE usage)> key;
 };
 
 class Mechanism {
@@ -143,6 +147,7 @@ void register_ec(Registry& r);
 void register_aes(Registry& r);
 void register_digest(Registry& r);
 void register_mcp_sign(Registry& r);
+void register_composite_sign(Registry& r);
 
 // Helpers shared by handlers.
 // The key material attribute, or CKR_USER_NOT_LOGGED_IN when it is still sealed.

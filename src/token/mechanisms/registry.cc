@@ -10,6 +10,7 @@ const Registry& Registry::get() {
     register_mldsa(*reg);
     register_mlkem(*reg);
     register_ec(*reg);
+    register_composite_sign(*reg);
     register_aes(*reg);
     register_digest(*reg);
     register_mcp_sign(*reg);

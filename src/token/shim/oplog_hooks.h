@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/oplog.h"
+#include "pkcs11/pqmcp_vendor.h"
 #include "shim/common.h"
 
 namespace pqmcp::token::shim {
@@ -24,6 +25,21 @@ inline oplog::KeyRef key_ref(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k) {
 }
 
 inline CK_MECHANISM_TYPE mech_of(CK_MECHANISM_PTR m) { return m ? m->mechanism : 0; }
+
+// A mechanism that uses a second key named in its parameter (CKM_PQMCP_COMPOSITE_SIGN: the
+// Ed25519 half) gets one entry naming both: "<ML-DSA key>+<Ed25519 key>" in id and label where
+// they differ.
+inline void add_parameter_key(Session& s, CK_MECHANISM_PTR m, oplog::KeyRef& ref) {
+  if (!m || m->mechanism != CKM_PQMCP_COMPOSITE_SIGN || !m->pParameter ||
+      m->ulParameterLen != sizeof(CK_PQMCP_COMPOSITE_SIGN_PARAMS))
+    return;
+  const CK_OBJECT_HANDLE h = static_cast<const CK_PQMCP_COMPOSITE_SIGN_PARAMS*>(m->pParameter)->hTraditionalKey;
+  const auto o = object(s, h);
+  const oplog::KeyRef second = o.ok() ? oplog::key_ref(*o.value()) : oplog::KeyRef{"handle:" + std::to_string(h), "", ""};
+  // The two halves of one identity share CKA_ID and label (identity/keystore.h): named once then.
+  if (second.id_hex != ref.id_hex) ref.id_hex += "+" + second.id_hex;
+  if (!second.label.empty() && second.label != ref.label) ref.label += "+" + second.label;
+}
 
 // CKR_OK, or oplog::kLogFailed when the session's token has a failed relaxed log. The hooks look
 // the session up once (before the body) and keep it: each lookup takes the module lock.
@@ -56,6 +72,7 @@ Status begin(CK_SESSION_HANDLE h, const char* fn, CK_MECHANISM_PTR m, CK_OBJECT_
   if (CK_RV g = oplog::gate(*s->token); g != CKR_OK) return Status(g);
   const Result<ObjectPtr> obj = object(*s, key);
   oplog::KeyRef ref = obj.ok() ? oplog::key_ref(*obj.value()) : oplog::KeyRef{"handle:" + std::to_string(key), "", ""};
+  add_parameter_key(*s, m, ref);
   Status st = body(*s, obj);
   if (!st.ok()) return Status(oplog::finish(*s->token, {fn, mech_of(m), std::move(ref), ""}, st.rv()));
   auto p = std::make_unique<oplog::Pending>();

@@ -21,10 +21,12 @@ Status init(Session* s, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, cons
   // like (docs/token.md): the refusal goes to the decision log.
   if (!key.ok() && key.rv() == CKR_MECHANISM_INVALID) mcp_policy::note_refused_mechanism(*s, hKey, pMechanism->mechanism);
   if (!key.ok()) return Status(key.rv());
-  const bool mcp = pMechanism->mechanism == CKM_PQMCP_MCP_SIGN_MLDSA ||
-                   pMechanism->mechanism == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA;
-  PQ_ASSIGN(op, m->sign_init_with(*pMechanism, key.value(), verify,
-                                  mcp ? mcp_policy::context_for(*s) : TokenContext{}));
+  const CK_MECHANISM_TYPE mt = pMechanism->mechanism;
+  TokenContext tc;
+  if (mt == CKM_PQMCP_MCP_SIGN_MLDSA || mt == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA) tc = mcp_policy::context_for(*s);
+  if (mt == CKM_PQMCP_COMPOSITE_SIGN)
+    tc.key = [s, mt](CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE usage) { return shim::key_for(*s, h, usage, mt); };
+  PQ_ASSIGN(op, m->sign_init_with(*pMechanism, key.value(), verify, tc));
   (*s).*slot = std::move(op);
   return kOk;
 }

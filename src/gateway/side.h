@@ -20,10 +20,10 @@ namespace pqmcp::gateway {
 
 using Digest = std::array<std::uint8_t, 32>;
 
-// The digest a response must name (mcp::request_digest(): SHA3-256 over the JCS form of the whole
-// signed request, ≈ 5 KB). Nothing needs it until the response arrives, so a side forwards the
-// request first and computes the digest in Filter::idle(); get() computes it on first use if
-// idle() has not run (a relay that never calls it stays correct).
+// The digest a response must name (mcp::request_digest(): SHA3-256 over the request's signing
+// input, a few hundred bytes of JCS). Nothing needs it until the response arrives, so a side
+// forwards the request first and computes the digest in Filter::idle(); get() computes it on
+// first use if idle() has not run (a relay that never calls it stays correct).
 class RequestDigest {
  public:
   RequestDigest() = default;

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "crypto/random.h"
+#include "crypto/sha3.h"
 
 namespace pqmcp::mcp {
 
@@ -21,6 +22,35 @@ Result<std::vector<std::uint8_t>, std::string> signing_input(const Value& header
     out.push_back(0);
     out.insert(out.end(), m->begin(), m->end());
     return out;
+  } catch (...) {
+    return unexpected(std::string("out of memory"));
+  }
+}
+
+Result<std::array<std::uint8_t, 32>, std::string> request_digest(const Value& request) noexcept {
+  static constexpr std::string_view kReqLabel = "io.pqmcp/req/v2";
+  try {
+    std::vector<std::uint8_t> input(kReqLabel.begin(), kReqLabel.end());
+    input.push_back(0);
+    const auto info = classify(request);
+    const Value* holder = info.ok() ? envelope_holder(request, info->kind) : nullptr;
+    const auto env = holder && holder->is_object() ? holder->find(kSigKey) : Value::const_iterator{};
+    if (holder && holder->is_object() && env != holder->end() && env->is_object()) {
+      Value hdr = Value::object();  // as the verifier rebuilds it (§6 step 7)
+      for (auto it = env->begin(); it != env->end(); ++it)
+        if (it.key() != "sig") hdr[it.key()] = it.value();
+      auto si = signing_input(hdr, signed_view(request, info->kind));
+      if (!si.ok()) return unexpected("cannot canonicalise: " + si.error());
+      input.insert(input.end(), si->begin(), si->end());
+    } else {
+      // Unambiguous next to the signing-input form: JCS text starts with '{', never with "io.".
+      auto c = json::canonicalize(request);
+      if (!c.ok()) return unexpected(std::string("cannot canonicalise: ") + c.error().message);
+      input.insert(input.end(), c->begin(), c->end());
+    }
+    std::array<std::uint8_t, 32> d{};
+    crypto::sha3_256(input, d);
+    return d;
   } catch (...) {
     return unexpected(std::string("out of memory"));
   }

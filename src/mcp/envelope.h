@@ -32,6 +32,13 @@ struct EnvelopeFields {
 Result<std::vector<std::uint8_t>, std::string> signing_input(const Value& header,
                                                              const Value& signed_msg) noexcept;
 
+// The value a response's "req" member carries (§4.4): SHA3-256 over "io.pqmcp/req/v2" ‖ 0x00 ‖
+// the request's signing input (its envelope header without "sig", and its signed view), or, for
+// a request without an envelope object (observe mode relays unsigned ones), ‖ JCS(request).
+// The signing input names everything the requester signed, nonce included, without hashing
+// the ~4.4 KB signature again.
+Result<std::array<std::uint8_t, 32>, std::string> request_digest(const Value& request) noexcept;
+
 // Signs msg in place: places the envelope (header + "sig") for msg's kind. Returns the kind.
 Result<Kind, std::string> sign_message(Value& msg, const Signer& signer,
                                        const EnvelopeFields& f) noexcept;

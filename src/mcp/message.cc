@@ -201,14 +201,6 @@ Value strip_envelope(Value v, const Value& msg, Kind kind) {
   return v;
 }
 
-Result<std::array<std::uint8_t, 32>, std::string> request_digest(const Value& request) noexcept {
-  try {
-    return labelled_digest("io.pqmcp/req/v1", request);
-  } catch (...) {
-    return unexpected(std::string("out of memory"));
-  }
-}
-
 Result<std::array<std::uint8_t, 32>, std::string> tool_digest(const Value& tool) noexcept {
   try {
     Value t = tool;

@@ -58,10 +58,6 @@ Value strip_envelope(const Value& msg, Kind kind);
 // The same from signed_view(msg, kind) already at hand (a signed message is ~5 KB: one copy less).
 Value strip_envelope(Value view, const Value& msg, Kind kind);
 
-// SHA3-256 over "io.pqmcp/req/v1" ‖ 0x00 ‖ JCS(request as sent/received, envelope included):
-// the value a response's "req" member carries (§4.4).
-Result<std::array<std::uint8_t, 32>, std::string> request_digest(const Value& request) noexcept;
-
 // Tool-definition digest (§8): SHA3-256 over "io.pqmcp/tool/v1" ‖ 0x00 ‖ JCS(tool minus
 // io.pqmcp/ members).
 Result<std::array<std::uint8_t, 32>, std::string> tool_digest(const Value& tool) noexcept;

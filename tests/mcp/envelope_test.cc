@@ -3,6 +3,8 @@
 // rejected with its own reason (docs/protocol.md §6).
 #include <map>
 
+#include "crypto/sha3.h"
+
 #include "mcp/verifier.h"
 #include "mcp/common.h"
 
@@ -213,6 +215,59 @@ TEST_P(Envelope, ErasAreRecognised) {
   auto first = classify(rec[0].msg);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->era, modern ? Era::k2026_07_28 : Era::k2025_11_25);
+}
+
+// §4.4: a signed request's digest covers its signing input (what the signature covers), not the
+// signature bytes; an unsigned request's covers its JCS form; the two forms never coincide.
+TEST(RequestDigest, CoversTheSigningInputNotTheSignature) {
+  auto key = make_signer(Algorithm::kMlDsa65Ed25519, "agent-key-1", 1);
+  auto session = SigningSession::create(*key, "server:everything").value();
+  const Value plain = {{"jsonrpc", "2.0"}, {"id", 3}, {"method", "tools/call"},
+                       {"params", {{"name", "echo"}, {"arguments", {{"message", "hi"}}}}}};
+  Value req = plain;
+  ASSERT_TRUE(session->sign(req, kNow, std::nullopt).ok());
+  const auto d = request_digest(req).value();
+  const Value& env = req["params"]["_meta"][std::string(kSigKey)];
+  // Independently: SHA3-256("io.pqmcp/req/v2" ‖ 0x00 ‖ signing input).
+  Value hdr = env;
+  hdr.erase("sig");
+  auto si = signing_input(hdr, signed_view(req, Kind::kRequest)).value();
+  std::vector<std::uint8_t> in = {'i', 'o', '.', 'p', 'q', 'm', 'c', 'p', '/', 'r', 'e', 'q', '/', 'v', '2', 0};
+  in.insert(in.end(), si.begin(), si.end());
+  std::array<std::uint8_t, 32> want{};
+  crypto::sha3_256(in, want);
+  EXPECT_EQ(d, want);
+  // Another signature over the same input (or garbage in its place) names the same request...
+  Value resigned = req;
+  resigned["params"]["_meta"][std::string(kSigKey)]["sig"] = "AAAA";
+  EXPECT_EQ(request_digest(resigned).value(), d);
+  // ...members outside the signature do not count either...
+  Value extra = req;
+  extra["params"]["_meta"]["io.pqmcp/other"] = 1;
+  EXPECT_EQ(request_digest(extra).value(), d);
+  // ...while anything signed does: the arguments, the header's nonce.
+  Value args = req;
+  args["params"]["arguments"]["message"] = "ho";
+  EXPECT_NE(request_digest(args).value(), d);
+  Value nonce = req;
+  nonce["params"]["_meta"][std::string(kSigKey)]["nonce"] = "AAAAAAAAAAAAAAAAAAAAAA";
+  EXPECT_NE(request_digest(nonce).value(), d);
+  // Unsigned (observe mode): over JCS(request), which differs from the signed request's digest.
+  const auto u = request_digest(plain).value();
+  std::string text = "io.pqmcp/req/v2";
+  text.push_back('\0');
+  text += json::canonicalize(plain).value();
+  crypto::sha3_256({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, want);
+  EXPECT_EQ(u, want);
+  EXPECT_NE(u, d);
+  // An envelope member that is not an object is no envelope: JCS form.
+  Value odd = plain;
+  odd["params"]["_meta"][std::string(kSigKey)] = "not an envelope";
+  text = "io.pqmcp/req/v2";
+  text.push_back('\0');
+  text += json::canonicalize(odd).value();
+  crypto::sha3_256({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, want);
+  EXPECT_EQ(request_digest(odd).value(), want);
 }
 
 INSTANTIATE_TEST_SUITE_P(Recorded, Envelope,

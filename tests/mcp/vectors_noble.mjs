@@ -91,7 +91,18 @@ function delivered(m, kind) {
     delete c.error.data;
   return c;
 }
-const requestDigest = (req) => sha3(concat(enc.encode('io.pqmcp/req/v1'), [0], enc.encode(canonicalize(req))));
+// §4.4: over the request's signing input (envelope header without sig, signed view); a request
+// without an envelope object over its JCS form.
+function requestDigest(req) {
+  const kind = kindOf(req);
+  const env = holder(req, kind)?.['io.pqmcp/sig'];
+  const label = concat(enc.encode('io.pqmcp/req/v2'), [0]);
+  if (!env || typeof env !== 'object' || Array.isArray(env)) return sha3(concat(label, enc.encode(canonicalize(req))));
+  const { sig, ...header } = env;
+  const input = concat(enc.encode('io.pqmcp/sig/v1'), [0], enc.encode(canonicalize(header)), [0],
+                       enc.encode(canonicalize(signedView(req, kind))));
+  return sha3(concat(label, input));
+}
 
 let failures = 0, checks = 0;
 const check = (cond, what) => {

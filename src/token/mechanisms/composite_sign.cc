@@ -98,9 +98,7 @@ class CompositeSign : public Mechanism {
     cs::Algorithm alg;
     if (prm->ulComposite == CKP_PQMCP_COMPOSITE_MLDSA44_ED25519 && set == CKP_ML_DSA_44) alg = cs::Algorithm::kMlDsa44Ed25519;
     else if (prm->ulComposite == CKP_PQMCP_COMPOSITE_MLDSA65_ED25519 && set == CKP_ML_DSA_65) alg = cs::Algorithm::kMlDsa65Ed25519;
-    else if (prm->ulComposite == CKP_PQMCP_COMPOSITE_MLDSA44_ED25519 || prm->ulComposite == CKP_PQMCP_COMPOSITE_MLDSA65_ED25519)
-      return Status(CKR_KEY_TYPE_INCONSISTENT);  // an ML-DSA key of another parameter set
-    else return Status(CKR_MECHANISM_PARAM_INVALID);
+    else return Status(CKR_MECHANISM_PARAM_INVALID);  // unknown, or not the key's parameter set (as mcp_sign.cc)
     if (!tc.key) return Status(CKR_MECHANISM_PARAM_INVALID);  // no session to resolve the handle in
     // The Ed25519 half: a key the caller may sign with, under the same rules as the ML-DSA one.
     // A bad handle is the parameter's fault, not the operation key's.

@@ -27,8 +27,7 @@ inline oplog::KeyRef key_ref(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k) {
 inline CK_MECHANISM_TYPE mech_of(CK_MECHANISM_PTR m) { return m ? m->mechanism : 0; }
 
 // A mechanism that uses a second key named in its parameter (CKM_PQMCP_COMPOSITE_SIGN: the
-// Ed25519 half) gets one entry naming both: "<ML-DSA key>+<Ed25519 key>" in id and label where
-// they differ.
+// Ed25519 half) gets one entry naming both: "<ML-DSA key>+<Ed25519 key>" in id and label.
 inline void add_parameter_key(Session& s, CK_MECHANISM_PTR m, oplog::KeyRef& ref) {
   if (!m || m->mechanism != CKM_PQMCP_COMPOSITE_SIGN || !m->pParameter ||
       m->ulParameterLen != sizeof(CK_PQMCP_COMPOSITE_SIGN_PARAMS))
@@ -36,9 +35,10 @@ inline void add_parameter_key(Session& s, CK_MECHANISM_PTR m, oplog::KeyRef& ref
   const CK_OBJECT_HANDLE h = static_cast<const CK_PQMCP_COMPOSITE_SIGN_PARAMS*>(m->pParameter)->hTraditionalKey;
   const auto o = object(s, h);
   const oplog::KeyRef second = o.ok() ? oplog::key_ref(*o.value()) : oplog::KeyRef{"handle:" + std::to_string(h), "", ""};
-  // The two halves of one identity share CKA_ID and label (identity/keystore.h): named once then.
-  if (second.id_hex != ref.id_hex) ref.id_hex += "+" + second.id_hex;
-  if (!second.label.empty() && second.label != ref.label) ref.label += "+" + second.label;
+  // Both always, even where the halves share CKA_ID and label (pqmcp's identities do): another
+  // Ed25519 key given the same CKA_ID must still show as a second key.
+  ref.id_hex += "+" + second.id_hex;
+  ref.label += "+" + second.label;
 }
 
 // CKR_OK, or oplog::kLogFailed when the session's token has a failed relaxed log. The hooks look

@@ -48,7 +48,8 @@ void ConnectFilter::from_client(std::string_view line, Emit& out) {
     }
   }
   std::string err;
-  const bool signed_ok = sign(msg, cfg_.peer, answers, &err);
+  Digest sent{};  // a request's digest, from the signing input
+  const bool signed_ok = sign(msg, cfg_.peer, answers, &err, &sent);
   if (!signed_ok) {
     rec.decision = "deny";
     rec.reason = "signing-failed";
@@ -62,7 +63,7 @@ void ConnectFilter::from_client(std::string_view line, Emit& out) {
   rec.decision = "allow";
   audit(rec);
   out.to_server(dump(msg));
-  if (info->kind == Kind::kRequest) to_server_.put(key, Pending{digest_later(std::move(msg)), info->method, rec.target});
+  if (info->kind == Kind::kRequest) to_server_.put(key, Pending{RequestDigest(sent), info->method, rec.target});
 }
 
 void ConnectFilter::reject_response(const std::string& key, const std::string& reason, Emit& out, int c,
@@ -115,7 +116,9 @@ void ConnectFilter::from_server(std::string_view line, Emit& out) {
       } else if (info->kind == Kind::kRequest && reason != "replayed-nonce" && reason != "replayed-sequence") {
         // (A replayed server request is dropped unanswered: its original gets the answer.)
         std::optional<Digest> d;
-        if (auto rd = mcp::request_digest(msg)) d = *rd;
+        // Named as received (protocol §4.4): a refused copy with, say, its signature garbled must
+        // not read as the answer to the request its sender signed.
+        if (auto rd = mcp::received_request_digest(msg)) d = *rd;
         out.to_server(signed_error(info->id, code::kSignatureRejected, "pqmcp connect: request rejected: " + reason,
                                    {{"reason", reason}, {"detail", detail}}, cfg_.peer, d));
       }
@@ -136,7 +139,10 @@ void ConnectFilter::from_server(std::string_view line, Emit& out) {
   audit(rec);
   if (pending && pending->method == "tools/list" && info->kind == Kind::kResult) check_pins(deliver, rec);
   out.to_client(dump(deliver));
-  if (info->kind == Kind::kRequest) from_server_.put(key, digest_later(std::move(msg)));
+  // The server's request as received: what the client's answer must name (from the verifier's
+  // signing input when it had one; observe mode may pass an unverified request).
+  if (info->kind == Kind::kRequest)
+    from_server_.put(key, v && v->request_digest ? RequestDigest(*v->request_digest) : digest_later(std::move(msg)));
 }
 
 // An error response signed by the server side but bound to a request other than the one this

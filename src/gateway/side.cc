@@ -132,7 +132,8 @@ void Side::fill(AuditRecord& r, const mcp::MessageInfo& info, const json::Value&
   r.target = target_of(msg);
 }
 
-bool Side::sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers, std::string* error) {
+bool Side::sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers, std::string* error,
+                Digest* request_digest) {
   auto& s = sessions_[aud];
   if (!s) {
     auto c = mcp::SigningSession::create(signer_, aud);
@@ -143,7 +144,7 @@ bool Side::sign(json::Value& msg, const std::string& aud, const std::optional<Di
     }
     s = std::move(c.value());
   }
-  auto d = s->sign(msg, now(), answers);
+  auto d = s->sign(msg, now(), answers, request_digest);
   if (!d) {
     warn("signing failed: " + d.error());
     if (error) *error = d.error();

@@ -81,8 +81,9 @@ class Side : public Filter {
   void audit(AuditRecord r);
   // Signs msg toward aud (a session per audience: sequence numbers are per sender and session).
   // False on failure, after warning.
+  // For a request, *request_digest (when given) receives the digest its response must name.
   bool sign(json::Value& msg, const std::string& aud, const std::optional<Digest>& answers,
-                             std::string* error = nullptr);
+            std::string* error = nullptr, Digest* request_digest = nullptr);
   // An error response for a request, signed toward aud when answers is known; unsigned
   // otherwise (there is nothing it could be bound to).
   std::string signed_error(const json::Value& id, int code, const std::string& message, json::Value data,

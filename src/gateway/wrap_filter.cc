@@ -53,7 +53,9 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
       const bool replay = reason == "replayed-nonce" || reason == "replayed-sequence";
       if (info->kind == Kind::kRequest && !replay) {
         std::optional<Digest> d;
-        if (auto rd = mcp::request_digest(msg)) d = *rd;
+        // Named as received (protocol §4.4): a refused copy with, say, its signature garbled must
+        // not read as the answer to the request its sender signed.
+        if (auto rd = mcp::received_request_digest(msg)) d = *rd;
         out.to_client(signed_error(info->id, code::kSignatureRejected, "pqmcp wrap: request rejected: " + reason,
                                    {{"reason", reason}, {"detail", detail}}, refusal_audience(msg, info->kind), d));
       } else if (response && answers) {
@@ -78,7 +80,7 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
 
   if (info->kind == Kind::kRequest) {
     // The request as received, verified or not (observe mode): what its response must name.
-    RequestDigest d = digest_later(std::move(msg));
+    RequestDigest d = v && v->request_digest ? RequestDigest(*v->request_digest) : digest_later(std::move(msg));
     if (policy_) {
       PolicyVerdict pv = policy_->check(deliver, agent, kid, now());
       rec.rule = pv.rule;
@@ -152,7 +154,8 @@ void WrapFilter::from_server(std::string_view line, Emit& out) {
     rec.target = p->target;
   }
   std::string err;
-  const bool signed_ok = sign(msg, audience(), answers, &err);
+  Digest sent{};  // a request's digest, from the signing input
+  const bool signed_ok = sign(msg, audience(), answers, &err, &sent);
   if (!signed_ok) {
     rec.decision = "drop";
     rec.reason = "signing-failed";
@@ -167,7 +170,7 @@ void WrapFilter::from_server(std::string_view line, Emit& out) {
   rec.sender = cfg_.self;
   audit(rec);
   out.to_client(dump(msg));
-  if (info->kind == Kind::kRequest) to_agent_.put(key, digest_later(std::move(msg)));
+  if (info->kind == Kind::kRequest) to_agent_.put(key, RequestDigest(sent));
 }
 
 void WrapFilter::client_overlong(const Overlong& o, Emit& out) {

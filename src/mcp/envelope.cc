@@ -27,11 +27,25 @@ Result<std::vector<std::uint8_t>, std::string> signing_input(const Value& header
   }
 }
 
+namespace {
+
+constexpr std::string_view kReqLabel = "io.pqmcp/req/v2";
+
+}  // namespace
+
+std::array<std::uint8_t, 32> request_digest_of_input(std::span<const std::uint8_t> signing_input) noexcept {
+  crypto::Sha3_256Sponge h;  // FIPS 202 SHA3-256: rate 136, suffix 01, 32 bytes out
+  const std::uint8_t sep = 0;
+  h.absorb({reinterpret_cast<const std::uint8_t*>(kReqLabel.data()), kReqLabel.size()});
+  h.absorb({&sep, 1});
+  h.absorb(signing_input);
+  std::array<std::uint8_t, 32> d{};
+  h.squeeze(d);
+  return d;
+}
+
 Result<std::array<std::uint8_t, 32>, std::string> request_digest(const Value& request) noexcept {
-  static constexpr std::string_view kReqLabel = "io.pqmcp/req/v2";
   try {
-    std::vector<std::uint8_t> input(kReqLabel.begin(), kReqLabel.end());
-    input.push_back(0);
     const auto info = classify(request);
     const Value* holder = info.ok() ? envelope_holder(request, info->kind) : nullptr;
     const auto env = holder && holder->is_object() ? holder->find(kSigKey) : Value::const_iterator{};
@@ -41,23 +55,24 @@ Result<std::array<std::uint8_t, 32>, std::string> request_digest(const Value& re
         if (it.key() != "sig") hdr[it.key()] = it.value();
       auto si = signing_input(hdr, signed_view(request, info->kind));
       if (!si.ok()) return unexpected("cannot canonicalise: " + si.error());
-      input.insert(input.end(), si->begin(), si->end());
-    } else {
-      // Unambiguous next to the signing-input form: JCS text starts with '{', never with "io.".
-      auto c = json::canonicalize(request);
-      if (!c.ok()) return unexpected(std::string("cannot canonicalise: ") + c.error().message);
-      input.insert(input.end(), c->begin(), c->end());
+      return request_digest_of_input(*si);
     }
-    std::array<std::uint8_t, 32> d{};
-    crypto::sha3_256(input, d);
-    return d;
+    return received_request_digest(request);
   } catch (...) {
     return unexpected(std::string("out of memory"));
   }
 }
 
-Result<Kind, std::string> sign_message(Value& msg, const Signer& signer,
-                                       const EnvelopeFields& f) noexcept {
+Result<std::array<std::uint8_t, 32>, std::string> received_request_digest(const Value& request) noexcept {
+  // Unambiguous next to the signing-input form: JCS text starts with '{', a signing input with
+  // "io.pqmcp/sig/v1".
+  auto c = json::canonicalize(request);
+  if (!c.ok()) return unexpected(std::string("cannot canonicalise: ") + c.error().message);
+  return request_digest_of_input({reinterpret_cast<const std::uint8_t*>(c->data()), c->size()});
+}
+
+Result<Kind, std::string> sign_message(Value& msg, const Signer& signer, const EnvelopeFields& f,
+                                       std::array<std::uint8_t, 32>* request_digest) noexcept {
   try {
     auto info = classify(msg);
     if (!info.ok()) return unexpected("not a signable message: " + info.error());
@@ -84,6 +99,7 @@ Result<Kind, std::string> sign_message(Value& msg, const Signer& signer,
     if (!input.ok()) return unexpected(input.error());
     auto sig = signer.sign(*input);
     if (!sig.ok()) return unexpected("signer: " + sig.error().message);
+    if (request_digest && kind == Kind::kRequest) *request_digest = request_digest_of_input(*input);
     hdr["sig"] = b64url_encode(*sig);
     // The slot exists now (and error.data is already wrapped): fill it in place.
     Value& slot = kind == Kind::kError    ? msg["error"]["data"]
@@ -106,7 +122,8 @@ Result<std::unique_ptr<SigningSession>, std::string> SigningSession::create(cons
 }
 
 Result<Kind, std::string> SigningSession::sign(
-    Value& msg, std::int64_t now_ms, const std::optional<std::array<std::uint8_t, 32>>& answers) {
+    Value& msg, std::int64_t now_ms, const std::optional<std::array<std::uint8_t, 32>>& answers,
+    std::array<std::uint8_t, 32>* request_digest) {
   EnvelopeFields f;
   f.aud = aud_;
   f.sid = sid_;
@@ -114,7 +131,7 @@ Result<Kind, std::string> SigningSession::sign(
   f.iat_ms = now_ms;
   f.req = answers;
   if (!crypto::is_ok(crypto::random_bytes(f.nonce))) return unexpected(std::string("no randomness"));
-  return sign_message(msg, signer_, f);
+  return sign_message(msg, signer_, f, request_digest);
 }
 
 }  // namespace pqmcp::mcp

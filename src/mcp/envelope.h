@@ -38,10 +38,17 @@ Result<std::vector<std::uint8_t>, std::string> signing_input(const Value& header
 // The signing input names everything the requester signed, nonce included, without hashing
 // the ~4.4 KB signature again.
 Result<std::array<std::uint8_t, 32>, std::string> request_digest(const Value& request) noexcept;
+// The same from the request's signing input, which a signer or verifier has just built.
+std::array<std::uint8_t, 32> request_digest_of_input(std::span<const std::uint8_t> signing_input) noexcept;
+// SHA3-256 over "io.pqmcp/req/v2" ‖ 0x00 ‖ JCS(request): the request as received, byte for byte
+// (§4.4). A gateway names a request it refused this way, so that a refusal of an altered copy
+// (say its signature garbled) never reads as the answer to the request its sender signed.
+Result<std::array<std::uint8_t, 32>, std::string> received_request_digest(const Value& request) noexcept;
 
 // Signs msg in place: places the envelope (header + "sig") for msg's kind. Returns the kind.
-Result<Kind, std::string> sign_message(Value& msg, const Signer& signer,
-                                       const EnvelopeFields& f) noexcept;
+// For a request, *request_digest (when given) receives its request_digest().
+Result<Kind, std::string> sign_message(Value& msg, const Signer& signer, const EnvelopeFields& f,
+                                       std::array<std::uint8_t, 32>* request_digest = nullptr) noexcept;
 
 // One sender's outgoing direction: a random session id, a sequence counter and fresh nonces.
 class SigningSession {
@@ -52,11 +59,12 @@ class SigningSession {
   const std::string& session_id() const { return sid_; }
   // Signs msg (request, notification or response). For a response, pass the digest of the
   // request it answers (request_digest() of the request as received). Returns the kind signed.
-  // The digest a response to a signed request must carry is request_digest(msg) afterwards; it
-  // is not computed here because a gateway can compute it after forwarding the request.
+  // For a request, *request_digest (when given) receives the digest its response must carry,
+  // from the signing input at hand (request_digest(msg) afterwards gives the same).
   Result<Kind, std::string> sign(
       Value& msg, std::int64_t now_ms,
-      const std::optional<std::array<std::uint8_t, 32>>& answers = std::nullopt);
+      const std::optional<std::array<std::uint8_t, 32>>& answers = std::nullopt,
+      std::array<std::uint8_t, 32>* request_digest = nullptr);
 
  private:
   SigningSession(const Signer& s, std::string aud) : signer_(s), aud_(std::move(aud)) {}

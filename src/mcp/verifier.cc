@@ -269,7 +269,9 @@ Result<Verified, Failure> Verifier::verify_impl(
   if (auto f = check_and_record(*kid, *sid, seq, nonce_s, iat, now_ms, true)) {
     return unexpected(std::move(*f));
   }
-  return Verified{*info, strip_envelope(std::move(view), msg, kind), *kid, key.identity, *sid, *alg, seq, iat};
+  std::optional<std::array<std::uint8_t, 32>> digest;
+  if (kind == Kind::kRequest) digest = request_digest_of_input(*input);
+  return Verified{*info, strip_envelope(std::move(view), msg, kind), *kid, key.identity, *sid, *alg, seq, iat, digest};
 }
 
 std::string Verifier::identity_of(std::string_view kid, std::int64_t now_ms) const noexcept {

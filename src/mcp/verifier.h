@@ -66,8 +66,9 @@ struct Verified {
   Algorithm algorithm;
   std::uint64_t seq;
   std::int64_t iat_ms;
-  // (A request's digest, which its response must name, is request_digest() of the message as
-  // received: not computed here, since a gateway needs it only after forwarding the request.)
+  // A request's request_digest() (what its response must name), from the signing input the
+  // verification built anyway; empty for other kinds.
+  std::optional<std::array<std::uint8_t, 32>> request_digest;
 };
 
 class Verifier {

@@ -164,6 +164,29 @@ TEST(ConnectWrap, RequestAlteredInTransitIsRefusedByWrapAndReportedByConnect) {
   EXPECT_EQ(r.connect_audit.records.back().reason, "bad-signature");
 }
 
+// Only the signature garbled (the request's content, and so its §4.4 digest, unchanged): wrap's
+// refusal names the copy it received, so connect reports the request as altered in transit
+// instead of taking the refusal as the answer to the request it signed.
+TEST(ConnectWrap, ARefusedCopyWithAGarbledSignatureIsNotTheAnswerToTheSignedRequest) {
+  for (const char* garble : {"AAAA", "!"}) {
+    SCOPED_TRACE(garble);
+    PairRig r;
+    r.tamper_c2s = [garble](const std::string& l) {
+      Value v = parse(l);
+      if (v.contains("params")) v["params"]["_meta"][std::string(mcp::kSigKey)]["sig"] = garble;
+      return dump(v);
+    };
+    r.client_sends(call(6, "echo", {{"message", "hi"}}));
+    EXPECT_TRUE(r.at_server.empty());
+    Value e = r.take_client();
+    EXPECT_EQ(e["id"], 6);
+    EXPECT_EQ(e["error"]["code"], code::kSignatureRejected);
+    EXPECT_EQ(r.wrap_audit.records.back().decision, "deny");
+    EXPECT_EQ(r.connect_audit.records.back().verification, "request-mismatch");
+    EXPECT_EQ(r.connect_audit.records.back().reason, pqmcp_data(e)["reason"].get<std::string>());
+  }
+}
+
 TEST(ConnectWrap, UnsignedOrForeignServerMessagesAreRefused) {
   PairRig r;
   // A notification injected on the wire without a signature.

@@ -141,9 +141,9 @@ TEST(WrapFilter, RequireModeRejectsEachBadRequestWithItsReason) {
     EXPECT_EQ(e["error"]["code"], code::kSignatureRejected);
     EXPECT_EQ(pqmcp_data(e)["reason"], c.reason) << out[0];
     EXPECT_EQ(pqmcp_data(e)["side"], "wrap");
-    // The refusal is signed by the server and bound to the request as received, so connect can
-    // tell the agent why without trusting the wire.
-    auto rd = mcp::request_digest(m);
+    // The refusal is signed by the server and bound to the request as received (its JCS form,
+    // protocol §4.4), so connect can tell the agent why without trusting the wire.
+    auto rd = mcp::received_request_digest(m);
     ASSERT_TRUE(rd.ok());
     // (Without a known key there is no one to address it to: an unsigned request, an unknown
     // kid. Then only the error code tells the client, which is all connect passes on anyway.)

@@ -49,8 +49,11 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
       warn("rejected " + std::string(kind_str(info->kind)) + (info->method.empty() ? "" : " " + info->method) +
            (response || info->kind == Kind::kRequest ? " id " + key : "") + ": " + reason + " (" + detail + ")");
       // A replay is a copy of a request that was (or will be) answered already: a second answer
-      // under the same id would break JSON-RPC and could fail the genuine request. Drop it.
-      const bool replay = reason == "replayed-nonce" || reason == "replayed-sequence";
+      // under the same id would break JSON-RPC and could fail the genuine request. Drop it. The
+      // same for any refused request whose id is still in flight to the server: its answer
+      // would end, at connect, the wait of the genuine request, whose result then gets lost.
+      const bool replay = reason == "replayed-nonce" || reason == "replayed-sequence" ||
+                          (info->kind == Kind::kRequest && from_agent_.find(key) != nullptr);
       if (info->kind == Kind::kRequest && !replay) {
         std::optional<Digest> d;
         // Named as received (protocol §4.4): a refused copy with, say, its signature garbled must

@@ -185,6 +185,33 @@ TEST(WrapFilter, ObserveModePassesAndRecordsEachBadRequest) {
   }
 }
 
+// A refused copy (signature not even base64url) of a request still in flight gets no answer: one would end
+// the genuine request's wait at connect and its real result would be lost. Once that request is
+// answered, a refused request under the id is answered again (nothing is in flight under it).
+TEST(WrapFilter, ARefusedRequestWhoseIdIsInFlightGetsNoAnswer) {
+  WrapRig r(Mode::kRequire);
+  Value m = call(8, "echo", {{"message", "x"}});
+  r.sign(m);
+  // Not base64url: refused as a malformed envelope, before the replay check would see its nonce.
+  Value copy = m;
+  copy["params"]["_meta"][std::string(mcp::kSigKey)]["sig"] = "!";
+  r.from_client(m);
+  ASSERT_EQ(r.w.server().size(), 1u);
+  r.from_client(copy);
+  EXPECT_TRUE(r.w.client().empty()) << "answered a refused copy of a request in flight";
+  EXPECT_TRUE(r.w.server().empty());
+  EXPECT_EQ(last(r.audit).decision, "deny");
+  r.wrap->from_server(dump(result(8, {{"n", 1}})), r.w.emit);
+  EXPECT_EQ(r.w.client().size(), 1u);  // the genuine answer
+  Value later = call(8, "echo", {{"message", "y"}});  // a new request (nonce) under the same id
+  r.sign(later);
+  later["params"]["_meta"][std::string(mcp::kSigKey)]["sig"] = "AAAA";
+  r.from_client(later);
+  auto out = r.w.client();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(parse(out[0])["error"]["code"], code::kSignatureRejected);
+}
+
 TEST(WrapFilter, ReplayIsDroppedWithoutASecondAnswer) {
   for (Mode mode : {Mode::kRequire, Mode::kObserve}) {
     WrapRig r(mode);

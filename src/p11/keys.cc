@@ -285,6 +285,9 @@ namespace {
 Result<Bytes> sign_vendor(Token& t, KeyType k, CK_OBJECT_HANDLE priv, CK_MECHANISM_TYPE m, const CK_ULONG* param,
                           std::span<const std::uint8_t> msg) {
   const char* name = m == CKM_PQMCP_MCP_SIGN_MLDSA ? "CKM_PQMCP_MCP_SIGN_MLDSA" : "CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA";
+  if (!offers_pqmcp_mechanisms(t))
+    return make_error(Error::Kind::kMechanism, "check mechanisms", t.label(),
+                      std::string("the token's manufacturer is not pqmcp, so its vendor mechanism numbers are not ours (") + name + ")");
   if (auto st = t.module().require(t.info(), m, CKF_SIGN, std::string("sign MCP messages with a policy-bound key (") + name + ")");
       !st)
     return std::move(st).error();
@@ -327,6 +330,8 @@ KeyType composite_mldsa_half(crypto::composite::Algorithm a) {
   }
   return KeyType::kMlDsa65;
 }
+
+bool offers_pqmcp_mechanisms(const Token& t) { return t.info().manufacturer == "pqmcp"; }
 
 Result<Bytes> sign_composite(const CompositeKey& key, std::span<const std::uint8_t> msg,
                              std::span<const std::uint8_t> ctx) {

@@ -60,6 +60,10 @@ Result<bool> verify(Token& t, KeyType k, CK_OBJECT_HANDLE pub, std::span<const s
 
 // A composite key whose halves may live on different tokens (ML-DSA on a PQC-capable module,
 // Ed25519 possibly on another one).
+// A token of libpqhsm (manufacturer "pqmcp"): only there do the CKM_PQMCP_* vendor numbers mean
+// our mechanisms. Another module could use the same CKM_VENDOR_DEFINED values for its own.
+bool offers_pqmcp_mechanisms(const Token& t);
+
 struct CompositeKey {
   crypto::composite::Algorithm alg = crypto::composite::Algorithm::kMlDsa65Ed25519;
   Token* mldsa_token = nullptr;

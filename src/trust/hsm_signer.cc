@@ -68,7 +68,7 @@ p11::Result<std::unique_ptr<HsmSigner>> HsmSigner::create(const identity::KeyVer
     // Both halves on one token that signs a whole composite in one operation (libpqhsm; other
     // modules do not list the vendor mechanism and keep the two operations).
     p11::Token& t = *s->parts_[0].token;
-    if (!s->policy_bound_ && s->parts_[0].token == s->parts_[1].token &&
+    if (!s->policy_bound_ && s->parts_[0].token == s->parts_[1].token && p11::offers_pqmcp_mechanisms(t) &&
         t.module().require(t.info(), CKM_PQMCP_COMPOSITE_SIGN, CKF_SIGN, "sign a composite in one operation"))
       s->one_operation_.store(true);
   } else if (s->parts_[0].type != single_part_type(*alg)) {

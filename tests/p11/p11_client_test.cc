@@ -224,6 +224,21 @@ TEST_F(ClientTest, CompositeThroughPkcs11VerifiesWithCompositeVerify) {
   }
 }
 
+// The CKM_PQMCP_* vendor numbers are trusted only on libpqhsm's tokens (manufacturer "pqmcp"),
+// never on another module's, where the same CKM_VENDOR_DEFINED values could mean anything.
+TEST_F(ClientTest, VendorMechanismsOnlyOnPqhsmTokens) {
+  auto pq = fresh(PQHSM_MODULE_PATH, "vendor-pq");
+  auto soft = fresh(kSoftHsm, "vendor-soft");
+  ASSERT_TRUE(pq && soft);
+  EXPECT_TRUE(offers_pqmcp_mechanisms(*pq));
+  EXPECT_FALSE(offers_pqmcp_mechanisms(*soft));
+  auto e = generate_key_pair(*soft, KeyType::kEd25519, {{0xC4}, "v"});
+  ASSERT_TRUE(e);
+  auto sig = sign_mcp(*soft, KeyType::kMlDsa65, e->priv, bytes_of("io.pqmcp/sig/v1"));
+  ASSERT_FALSE(sig);
+  EXPECT_EQ(sig.error().kind, Error::Kind::kMechanism);
+}
+
 // Both halves on libpqhsm: one CKM_PQMCP_COMPOSITE_SIGN operation makes the same (verifiable)
 // signature. Keys whose CKA_ALLOWED_MECHANISMS leave it out make the token refuse it; the client
 // then signs in two operations, and stops asking for these keys.

@@ -50,10 +50,7 @@ Result<std::array<std::uint8_t, 32>, std::string> request_digest(const Value& re
     const Value* holder = info.ok() ? envelope_holder(request, info->kind) : nullptr;
     const auto env = holder && holder->is_object() ? holder->find(kSigKey) : Value::const_iterator{};
     if (holder && holder->is_object() && env != holder->end() && env->is_object()) {
-      Value hdr = Value::object();  // as the verifier rebuilds it (§6 step 7)
-      for (auto it = env->begin(); it != env->end(); ++it)
-        if (it.key() != "sig") hdr[it.key()] = it.value();
-      auto si = signing_input(hdr, signed_view(request, info->kind));
+      auto si = signing_input(signed_header(*env), signed_view(request, info->kind));  // as §6 step 7
       if (!si.ok()) return unexpected("cannot canonicalise: " + si.error());
       return request_digest_of_input(*si);
     }
@@ -69,6 +66,13 @@ Result<std::array<std::uint8_t, 32>, std::string> received_request_digest(const 
   auto c = json::canonicalize(request);
   if (!c.ok()) return unexpected(std::string("cannot canonicalise: ") + c.error().message);
   return request_digest_of_input({reinterpret_cast<const std::uint8_t*>(c->data()), c->size()});
+}
+
+Value signed_header(const Value& envelope) {
+  Value hdr = Value::object();
+  for (auto it = envelope.begin(); it != envelope.end(); ++it)
+    if (it.key() != "sig") hdr[it.key()] = it.value();
+  return hdr;
 }
 
 Result<Kind, std::string> sign_message(Value& msg, const Signer& signer, const EnvelopeFields& f,

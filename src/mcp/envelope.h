@@ -31,6 +31,9 @@ struct EnvelopeFields {
 // (RFC 8785 §3.2.2.2 escapes all controls), so the split is unambiguous.
 Result<std::vector<std::uint8_t>, std::string> signing_input(const Value& header,
                                                              const Value& signed_msg) noexcept;
+// H of a received envelope: every member but "sig" (copied member by member: copying the ~4.4 KB
+// signature only to erase it would cost more than the rest).
+Value signed_header(const Value& envelope);
 
 // The value a response's "req" member carries (§4.4): SHA3-256 over "io.pqmcp/req/v2" ‖ 0x00 ‖
 // the request's signing input (its envelope header without "sig", and its signed view), or, for

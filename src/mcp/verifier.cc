@@ -255,11 +255,8 @@ Result<Verified, Failure> Verifier::verify_impl(
   if (sig.size() != signature_size(*alg)) {
     return fail(Reason::kBadSignature, "signature has the wrong length");
   }
-  Value hdr = Value::object();  // the envelope without sig (copying sig only to erase it costs ~5 KB)
-  for (auto it = env.begin(); it != env.end(); ++it)
-    if (it.key() != "sig") hdr[it.key()] = it.value();
   Value view = signed_view(msg, kind);
-  auto input = signing_input(hdr, view);
+  auto input = signing_input(signed_header(env), view);
   if (!input.ok()) return fail(Reason::kMalformedMessage, input.error());
   const auto prepared = prepared_key(*kid, key);
   if (!prepared || !crypto::is_ok(prepared->verify(*input, sig))) {

@@ -355,9 +355,9 @@ Result<Bytes> sign_composite(const CompositeKey& key, std::span<const std::uint8
     if (sig || sig.error().rv != CKR_MECHANISM_INVALID) return sig;
     key.one_operation->store(false, std::memory_order_relaxed);  // not for these keys: two operations from now on
   }
-  Bytes mprime;
+  Bytes mprime;  // the context's length is checked above: a failure here is the digest's
   if (cs::message_representative(key.alg, msg, ctx, mprime) != crypto::Status::kOk)
-    return make_error(Error::Kind::kInput, "composite sign", "", "the context is longer than 255 bytes");
+    return make_error(Error::Kind::kToken, "composite sign", "", "cannot build the message representative M'");
   std::span<const std::uint8_t> label(reinterpret_cast<const std::uint8_t*>(in.label.data()), in.label.size());
   CK_ULONG param = 0;
   if (key.mcp_bound) {

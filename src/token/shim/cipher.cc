@@ -92,7 +92,7 @@ CK_RV C_EncryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOut, CK_ULONG_PTR 
 CK_RV C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
   return guard([&] {
     return shim::begin(hSession, "C_DecryptInit", pMechanism, hKey, &Session::decrypt_log,
-                       [&](Session& s, const Result<ObjectPtr>& key) { return cipher_init(s, pMechanism, key, false); });
+                       [&](Session& s, const Result<ObjectPtr>& key, const auto&) { return cipher_init(s, pMechanism, key, false); });
   });
 }
 CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pOut,

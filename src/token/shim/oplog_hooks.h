@@ -7,6 +7,7 @@
 // hook refuses before the body runs: no private key is used while nothing records it.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/oplog.h"
@@ -26,19 +27,29 @@ inline oplog::KeyRef key_ref(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k) {
 
 inline CK_MECHANISM_TYPE mech_of(CK_MECHANISM_PTR m) { return m ? m->mechanism : 0; }
 
-// A mechanism that uses a second key named in its parameter (CKM_PQMCP_COMPOSITE_SIGN: the
-// Ed25519 half) gets one entry naming both: "<ML-DSA key>+<Ed25519 key>" in id and label.
-inline void add_parameter_key(Session& s, CK_MECHANISM_PTR m, oplog::KeyRef& ref) {
+// A second key named by handle in a mechanism parameter (CKM_PQMCP_COMPOSITE_SIGN: the Ed25519
+// half), as shim::begin looked it up for the log entry. The operation checks this same object
+// (TokenContext::key), not a second lookup of the handle: between two lookups a concurrent
+// C_SetAttributeValue or C_DestroyObject could make the entry name another key than the one used.
+struct ParameterKey {
+  CK_OBJECT_HANDLE handle = 0;
+  Result<ObjectPtr> object;
+};
+
+// The entry of such a mechanism names both keys: "<ML-DSA key>+<Ed25519 key>" in id and label.
+inline std::optional<ParameterKey> add_parameter_key(Session& s, CK_MECHANISM_PTR m, oplog::KeyRef& ref) {
   if (!m || m->mechanism != CKM_PQMCP_COMPOSITE_SIGN || !m->pParameter ||
       m->ulParameterLen != sizeof(CK_PQMCP_COMPOSITE_SIGN_PARAMS))
-    return;
+    return std::nullopt;
   const CK_OBJECT_HANDLE h = static_cast<const CK_PQMCP_COMPOSITE_SIGN_PARAMS*>(m->pParameter)->hTraditionalKey;
-  const auto o = object(s, h);
-  const oplog::KeyRef second = o.ok() ? oplog::key_ref(*o.value()) : oplog::KeyRef{"handle:" + std::to_string(h), "", ""};
+  ParameterKey k{h, object(s, h)};
+  const oplog::KeyRef second =
+      k.object.ok() ? oplog::key_ref(*k.object.value()) : oplog::KeyRef{"handle:" + std::to_string(h), "", ""};
   // Both always, even where the halves share CKA_ID and label (pqmcp's identities do): another
   // Ed25519 key given the same CKA_ID must still show as a second key.
   ref.id_hex += "+" + second.id_hex;
   ref.label += "+" + second.label;
+  return k;
 }
 
 // CKR_OK, or oplog::kLogFailed when the session's token has a failed relaxed log. The hooks look
@@ -63,8 +74,9 @@ Status logged(CK_SESSION_HANDLE h, oplog::Op op, bool length_query, F&& body, CK
 
 // *Init of a multi-part operation: a refusal is logged now; on success the session keeps the
 // record (key, mechanism, running digest) until the call that ends the operation. The key is
-// looked up once, here, and handed to the body (`body(session, key)`), which checks it with
-// usable_key: the entry and the operation name the same object, and the call costs one lookup.
+// looked up once, here, and handed to the body (`body(session, key, parameter_key)`, the latter
+// for a mechanism that names a second key), which checks it with usable_key: the entry and the
+// operation name the same objects, and the call costs one lookup per key.
 template <typename F>
 Status begin(CK_SESSION_HANDLE h, const char* fn, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key,
              std::unique_ptr<oplog::Pending> Session::*pending, F&& body) {
@@ -72,8 +84,8 @@ Status begin(CK_SESSION_HANDLE h, const char* fn, CK_MECHANISM_PTR m, CK_OBJECT_
   if (CK_RV g = oplog::gate(*s->token); g != CKR_OK) return Status(g);
   const Result<ObjectPtr> obj = object(*s, key);
   oplog::KeyRef ref = obj.ok() ? oplog::key_ref(*obj.value()) : oplog::KeyRef{"handle:" + std::to_string(key), "", ""};
-  add_parameter_key(*s, m, ref);
-  Status st = body(*s, obj);
+  const std::optional<ParameterKey> second = add_parameter_key(*s, m, ref);
+  Status st = body(*s, obj, second);
   if (!st.ok()) return Status(oplog::finish(*s->token, {fn, mech_of(m), std::move(ref), ""}, st.rv()));
   auto p = std::make_unique<oplog::Pending>();
   p->mech = mech_of(m);

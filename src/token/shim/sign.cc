@@ -10,9 +10,10 @@ using shim::guard;
 
 namespace {
 
-// `found`: the key, looked up by the caller (shim::begin for C_SignInit, which logs it too).
+// `found`: the key, looked up by the caller (shim::begin for C_SignInit, which logs it too), and
+// `second` the key the mechanism parameter names, when shim::begin looked that one up as well.
 Status init(Session* s, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, const Result<ObjectPtr>& found,
-            bool verify, std::unique_ptr<SignOp> Session::*slot) {
+            const std::optional<shim::ParameterKey>& second, bool verify, std::unique_ptr<SignOp> Session::*slot) {
   std::lock_guard<std::mutex> sl(s->mu);
   if ((*s).*slot) return Status(CKR_OPERATION_ACTIVE);
   PQ_ASSIGN(m, shim::mechanism(pMechanism, verify ? CKF_VERIFY : CKF_SIGN));
@@ -25,7 +26,10 @@ Status init(Session* s, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, cons
   TokenContext tc;
   if (mt == CKM_PQMCP_MCP_SIGN_MLDSA || mt == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA) tc = mcp_policy::context_for(*s);
   if (mt == CKM_PQMCP_COMPOSITE_SIGN)
-    tc.key = [s, mt](CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE usage) { return shim::key_for(*s, h, usage, mt); };
+    tc.key = [s, mt, second](CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE usage) {
+      // The object the log entry names; a lookup only where no entry named one (C_VerifyInit).
+      return second && second->handle == h ? shim::usable_key(second->object, usage, mt) : shim::key_for(*s, h, usage, mt);
+    };
   PQ_ASSIGN(op, m->sign_init_with(*pMechanism, key.value(), verify, tc));
   (*s).*slot = std::move(op);
   return kOk;
@@ -35,7 +39,7 @@ Status init(Session* s, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, cons
 Status init(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, bool verify,
             std::unique_ptr<SignOp> Session::*slot) {
   PQ_ASSIGN(s, shim::session(hSession));
-  return init(s.get(), pMechanism, hKey, shim::object(*s, hKey), verify, slot);
+  return init(s.get(), pMechanism, hKey, shim::object(*s, hKey), std::nullopt, verify, slot);
 }
 
 // Runs fn on the active operation; any result other than a length query or a too-small
@@ -72,8 +76,8 @@ extern "C" {
 CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey) {
   return guard([&] {
     return shim::begin(hSession, "C_SignInit", pMechanism, hKey, &Session::sign_log,
-                       [&](Session& s, const Result<ObjectPtr>& key) {
-                         return init(&s, pMechanism, hKey, key, false, &Session::sign);
+                       [&](Session& s, const Result<ObjectPtr>& key, const std::optional<shim::ParameterKey>& second) {
+                         return init(&s, pMechanism, hKey, key, second, false, &Session::sign);
                        });
   });
 }

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/gateway_setup.h"
+#include "cli/tls_binding.h"
 #include "gateway/relay.h"
 #include "http/client_relay.h"
 
@@ -19,7 +20,7 @@ struct GwOpts : GwOverrides {
   std::string identity;
   std::vector<std::string> command;
   // connect --url: the server side is a Streamable HTTP endpoint.
-  std::string url, tls_ca, tls_fingerprint;
+  std::string url, tls_ca, tls_fingerprint, tls_binding;
   bool require_pq = false;
   std::size_t max_connections = 0;
 };
@@ -30,17 +31,19 @@ int run_gateway(Globals& g, bool wrap) {
   const bool http = !wrap && !o.url.empty();
   if (http && !o.command.empty()) return fail(kExitUsage, std::string(name) + ": give either --url or a server command after --, not both");
   if (!http && o.command.empty()) return fail(kExitUsage, std::string(name) + ": give the server command after -- (or --url)");
-  if (!http && (!o.tls_ca.empty() || !o.tls_fingerprint.empty() || o.require_pq))
-    return fail(kExitUsage, std::string(name) + ": --tls-ca, --tls-fingerprint and --require-pq need --url");
+  if (!http && (!o.tls_ca.empty() || !o.tls_fingerprint.empty() || !o.tls_binding.empty() || o.require_pq))
+    return fail(kExitUsage, std::string(name) + ": --tls-ca, --tls-fingerprint, --tls-binding and --require-pq need --url");
+  if (!o.tls_binding.empty() && (!o.tls_ca.empty() || !o.tls_fingerprint.empty()))
+    return fail(kExitUsage, std::string(name) + ": --tls-binding names the certificate to accept: give it without --tls-ca or --tls-fingerprint");
   // Everything about the URL and TLS is checked before the HSM is opened.
   http::ClientConfig hc;
   if (http) {
     auto u = http::parse_url(o.url);
     if (!u) return fail(kExitUsage, std::string(name) + ": --url: " + u.error());
     hc.url = *u;
-    if (!hc.url.tls && (!o.tls_ca.empty() || !o.tls_fingerprint.empty() || o.require_pq))
+    if (!hc.url.tls && (!o.tls_ca.empty() || !o.tls_fingerprint.empty() || !o.tls_binding.empty() || o.require_pq))
       return fail(kExitUsage, std::string(name) + ": TLS options need an https:// URL");
-    if (hc.url.tls) {
+    if (hc.url.tls && o.tls_binding.empty()) {  // with a binding: once the trust bundle is loaded
       auto t = http::ClientTls::create({o.tls_ca, o.tls_fingerprint, o.require_pq});
       if (!t) return fail(kExitUsage, std::string(name) + ": " + t.error());
       hc.tls = *t;
@@ -56,6 +59,14 @@ int run_gateway(Globals& g, bool wrap) {
 
   GatewayEnd end;
   if (int rc = build_gateway_end(ctx, gc, wrap ? GwRole::kWrap : GwRole::kConnect, o.identity, name, end)) return rc;
+  if (http && hc.url.tls && !o.tls_binding.empty()) {
+    // The certificate the server identity signed for (docs/http.md "--tls-binding"), pinned.
+    std::string fp;
+    if (int rc = check_tls_binding(o.tls_binding, *end.keys, end.fc.peer, wall_ms(), name, fp)) return rc;
+    auto t = http::ClientTls::create({"", fp, o.require_pq});
+    if (!t) return fail(kExitUsage, std::string(name) + ": " + t.error());
+    hc.tls = *t;
+  }
   if (http) {
     hc.max_message = gc.max_message + (1u << 20);  // room for the server side's signature envelope
     http::HttpRelayOptions ho;
@@ -111,6 +122,8 @@ void add_gateway_commands(CLI::App& app, Globals& g) {
   c->add_option("--url", o.url, "the server side's Streamable HTTP endpoint (https://host:port/mcp; http:// only for local tests)");
   c->add_option("--tls-ca", o.tls_ca, "PEM file of CAs that verify the server certificate and its name (default: the system's)");
   c->add_option("--tls-fingerprint", o.tls_fingerprint, "accept only the server certificate with this SHA-256 fingerprint (hex, colons allowed)");
+  c->add_option("--tls-binding", o.tls_binding,
+                "accept only the certificate that FILE (+ FILE.sig, written by `pqmcp serve --tls-binding`) binds to the server identity; checked against the trust bundle");
   c->add_flag("--require-pq", o.require_pq, "offer only X25519MLKEM768/SecP256r1MLKEM768: refuse a classical TLS handshake");
   c->add_option("--max-connections", o.max_connections, "HTTP requests at once (default 8)");
   c->footer("Examples:\n  pqmcp connect --identity retail-bot --server-identity files-server -- pqmcp wrap --identity files-server -- node server.js\n"

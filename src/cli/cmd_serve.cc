@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/gateway_setup.h"
+#include "cli/tls_binding.h"
 #include "gateway/wrap_filter.h"
 #include "http/http_upstream.h"
 #include "http/server.h"
@@ -61,31 +62,6 @@ bool split_listen(const std::string& s, std::string& host, unsigned short& port)
     return false;
   }
   return !host.empty();
-}
-
-// Binds the (classical) TLS certificate to the server identity: a statement naming the
-// certificate's SPKI hash (RFC 7469 §2.4 form), signed by the identity's post-quantum key in the
-// format of `pqmcp sign` (FILE + FILE.sig), so that anyone holding the trust bundle can check with
-// `pqmcp verify FILE FILE.sig --bundle …` that this endpoint's key belongs to this identity.
-int write_tls_binding(Context& ctx, const std::string& identity_name, const http::Server& s, const std::string& url,
-                      bool self_signed, const std::string& path) {
-  auto* id = ctx.registry().find(identity_name);
-  const identity::KeyVersion* k = id ? id->signing_key() : nullptr;
-  if (!k) return fail(kExitNotFound, "pqmcp serve: identity '" + identity_name + "' has no active key for --tls-binding");
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  nlohmann::json st = {{"typ", "pqmcp-tls-binding"},  {"v", 1},
-                       {"identity", identity_name},    {"kid", k->kid},
-                       {"url", url},                   {"spki_sha256", s.spki_sha256()},
-                       {"cert_sha256", s.certificate_fingerprint()}, {"iat", now}};
-  if (self_signed) st["exp"] = now + 7 * 24 * 3600;  // the self-signed certificate's validity
-  const std::string text = st.dump(2) + "\n";
-  auto sig = identity::sign(*k, ctx.resolver(), identity::as_bytes(text), identity::as_bytes(identity::kFileContext));
-  if (!sig) return fail(sig.error());
-  identity::DetachedSignature d{k->public_key.alg, k->kid, std::move(sig.value())};
-  if (auto w = identity::write_file_atomic(path, text, 0644); !w) return fail(w.error());
-  if (auto w = identity::write_file_atomic(path + ".sig", d.to_json(), 0644); !w) return fail(w.error());
-  gateway::warn("pqmcp serve", "TLS binding for '" + identity_name + "' written to " + path + " (+ .sig)");
-  return kExitOk;
 }
 
 int run_serve(Globals& g) {

@@ -7,6 +7,8 @@
 //  - a man in the middle on the HTTP leg (serve --no-tls) that flips, strips or swaps a response,
 //    or flips a request, is refused with the right reason and the session goes on;
 //  - a server whose certificate does not match --tls-fingerprint is refused before any message;
+//  - --tls-binding pins the certificate the server identity signed for, and refuses a statement
+//    altered or signed by another identity;
 //  - --require-pq refuses a server that only does classical key exchange;
 //  - `pqmcp connect --url` in observe mode works against mcp-proxy (plain HTTP, unsigned).
 // Usage: node connect_http_test.mjs PQMCP
@@ -219,11 +221,54 @@ try {
   check(pinned.results.length >= 1 && pinned.results.every((x) => x.err), 'a server with another certificate gets no request through');
   check(/certificate not accepted|fingerprint/.test(pinned.stderr), 'connect names the certificate mismatch', pinned.stderr.slice(-400));
 
+  // 2b. --tls-binding: the certificate the server identity signed for (serve --tls-binding) is
+  // pinned by connect itself; a statement altered, signed by another identity, or naming another
+  // server's certificate gets nothing through.
+  const { readFileSync, writeFileSync, copyFileSync, existsSync } = await import('node:fs');
+  const bfile = join(e.root, 'binding.json');
+  const bound = await startServe(['--tls-binding', bfile]);
+  for (let i = 0; i < 100 && !existsSync(`${bfile}.sig`); i++) await new Promise((r) => setTimeout(r, 100));
+  const viaBinding = await threeCalls(connectArgv(bound.url, ['--tls-binding', bfile]));
+  check(viaBinding.results.length === 3 && viaBinding.results.every((x) => x.ok?.content?.[0]?.text?.startsWith('Echo: ')),
+    '--tls-binding: calls go through to the server whose certificate the server identity signed for',
+    viaBinding.stderr.slice(-600));
+  const elsewhere = await threeCalls(connectArgv(other.url, ['--tls-binding', bfile]));
+  check(elsewhere.results.length >= 1 && elsewhere.results.every((x) => x.err) && /certificate not accepted|fingerprint/.test(elsewhere.stderr),
+    '--tls-binding: a server with another certificate gets no request through', elsewhere.stderr.slice(-400));
+  const bindingRefused = (file, pattern, what, code = 1) => {
+    const r = spawnSync(connectArgv(bound.url, ['--tls-binding', file])[0], connectArgv(bound.url, ['--tls-binding', file]).slice(1),
+      { env: e.env, encoding: 'utf8', input: '', timeout: 20000 });
+    check(r.status === code && pattern.test(r.stderr), `--tls-binding: ${what} is refused before any message`, `${r.status} ${r.stderr}`);
+  };
+  const altered = join(e.root, 'altered.json');
+  writeFileSync(altered, readFileSync(bfile, 'utf8').replace(/"cert_sha256": "[^"]*"/, `"cert_sha256": "${other.fp}"`));
+  copyFileSync(`${bfile}.sig`, `${altered}.sig`);
+  bindingRefused(altered, /signature does not match/, 'a statement naming another certificate');
+  const byAgent = join(e.root, 'by-agent.json');
+  copyFileSync(bfile, byAgent);
+  execFileSync(pqmcp, ['sign', byAgent, '--identity', 'agent'], { env: e.env, stdio: 'ignore' });
+  bindingRefused(byAgent, /not by the server identity 'server'/, 'a statement signed by the agent, not the server');
+  // Re-signed by the server identity itself, so only the statement's own checks can refuse them.
+  const resigned = (name, edit) => {
+    const f = join(e.root, name);
+    writeFileSync(f, edit(readFileSync(bfile, 'utf8')));
+    execFileSync(pqmcp, ['sign', f, '--identity', 'server'], { env: e.env, stdio: 'ignore' });
+    return f;
+  };
+  bindingRefused(resigned('expired.json', (t) => t.replace(/"exp": \d+/, '"exp": 1000')), /expired/, 'an expired statement');
+  bindingRefused(resigned('future.json', (t) => t.replace(/"iat": \d+/, `"iat": ${Math.floor(Date.now() / 1000) + 3600}`)),
+    /in the future/, 'a statement issued in the future');
+  bindingRefused(resigned('typ.json', (t) => t.replace('pqmcp-tls-binding', 'pqmcp-something-else')), /not a version-1/,
+    'a statement of another type');
+  bindingRefused(join(e.root, 'missing.json'), /missing\.json/, 'a missing binding file', 5);
+  usage(['--tls-binding', bfile, '--', 'true'], /need --url/, '--tls-binding without --url');
+  usage(['--url', 'https://127.0.0.1:1/mcp', '--tls-binding', bfile, '--tls-fingerprint', serve.fp], /without --tls-ca or --tls-fingerprint/,
+    '--tls-binding with --tls-fingerprint');
+
   // 3. --require-pq against a classical-only TLS server (Node's OpenSSL has no ML-KEM groups).
   const key = join(e.root, 'k.pem'), crt = join(e.root, 'c.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key,
     '-out', crt, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const { readFileSync } = await import('node:fs');
   const classical = https.createServer({ key: readFileSync(key), cert: readFileSync(crt), ecdhCurve: 'X25519:P-256' }, (q, s) => s.end('{}'));
   await new Promise((r) => classical.listen(0, '127.0.0.1', r));
   const curl = `https://127.0.0.1:${classical.address().port}/mcp`;

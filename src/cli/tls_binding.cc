@@ -1,0 +1,89 @@
+#include "cli/tls_binding.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "gateway/gate.h"
+#include "http/client_tls.h"
+#include "identity/encoding.h"
+#include "identity/keystore.h"
+#include "identity/registry.h"
+#include "identity/signed_doc.h"
+#include "trust/algorithms.h"
+
+namespace pqmcp::cli {
+
+namespace {
+constexpr const char* kType = "pqmcp-tls-binding";
+constexpr int kVersion = 1;
+constexpr std::int64_t kSkewSeconds = 300;  // clocks of the two machines may disagree this much
+}  // namespace
+
+int write_tls_binding(Context& ctx, const std::string& identity_name, const http::Server& s, const std::string& url,
+                      bool self_signed, const std::string& path) {
+  auto* id = ctx.registry().find(identity_name);
+  const identity::KeyVersion* k = id ? id->signing_key() : nullptr;
+  if (!k) return fail(kExitNotFound, "pqmcp serve: identity '" + identity_name + "' has no active key for --tls-binding");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  nlohmann::json st = {{"typ", kType},  {"v", kVersion},
+                       {"identity", identity_name},    {"kid", k->kid},
+                       {"url", url},                   {"spki_sha256", s.spki_sha256()},
+                       {"cert_sha256", s.certificate_fingerprint()}, {"iat", now}};
+  if (self_signed) st["exp"] = now + 7 * 24 * 3600;  // the self-signed certificate's validity
+  const std::string text = st.dump(2) + "\n";
+  auto sig = identity::sign(*k, ctx.resolver(), identity::as_bytes(text), identity::as_bytes(identity::kFileContext));
+  if (!sig) return fail(sig.error());
+  identity::DetachedSignature d{k->public_key.alg, k->kid, std::move(sig.value())};
+  if (auto w = identity::write_file_atomic(path, text, 0644); !w) return fail(w.error());
+  if (auto w = identity::write_file_atomic(path + ".sig", d.to_json(), 0644); !w) return fail(w.error());
+  gateway::warn("pqmcp serve", "TLS binding for '" + identity_name + "' written to " + path + " (+ .sig)");
+  return kExitOk;
+}
+
+int check_tls_binding(const std::string& path, const mcp::KeyResolver& keys, const std::string& server_identity,
+                      std::int64_t now_ms, const std::string& name, std::string& fingerprint) {
+  const std::string what = name + ": --tls-binding " + path + ": ";
+  auto text = identity::read_file(path);
+  if (!text) return fail(text.error());
+  auto sigtext = identity::read_file(path + ".sig");
+  if (!sigtext) return fail(sigtext.error());
+  auto d = identity::DetachedSignature::parse(*sigtext);
+  if (!d) return fail(kExitVerifyFailed, what + "bad signature file: " + d.error().message);
+  // The key as the trust bundle lists it now: known, valid, and the server identity's.
+  mcp::ResolvedKey k;
+  if (!keys.lookup(d->kid, now_ms, k)) return fail(kExitVerifyFailed, what + "signed by kid " + d->kid + ", which the trust bundle does not list");
+  if (k.identity != server_identity)
+    return fail(kExitVerifyFailed, what + "signed by '" + k.identity + "', not by the server identity '" + server_identity + "'");
+  if (k.state != mcp::KeyState::kValid) return fail(kExitVerifyFailed, what + "key " + d->kid + " is not valid now (expired, revoked or not yet valid)");
+  identity::PublicKey pk{trust::to_identity(k.algorithm), k.public_key};
+  if (pk.alg != d->alg) return fail(kExitVerifyFailed, what + "the signature's algorithm is not the key's");
+  auto ok = identity::verify(pk, identity::as_bytes(*text),
+                             identity::takes_context(pk.alg) ? identity::as_bytes(identity::kFileContext) : std::span<const std::uint8_t>(),
+                             d->sig);
+  if (!ok) return fail(ok.error(), kExitVerifyFailed);
+  if (!*ok) return fail(kExitVerifyFailed, what + "the signature does not match the statement");
+  // Signed, so what follows is the server's word; still, every member is checked for its type.
+  const auto st = nlohmann::json::parse(*text, nullptr, false);
+  auto str = [&](const char* m) -> std::string {
+    if (!st.is_object() || !st.contains(m) || !st[m].is_string()) return "";
+    const std::string v = st[m];
+    return v;
+  };
+  auto num = [&](const char* m) -> std::optional<std::int64_t> {
+    if (!st.is_object() || !st.contains(m) || !st[m].is_number_integer()) return std::nullopt;
+    const std::int64_t v = st[m];
+    return v;
+  };
+  if (str("typ") != kType || num("v") != kVersion) return fail(kExitVerifyFailed, what + "not a version-1 pqmcp TLS binding");
+  if (str("identity") != server_identity || str("kid") != d->kid)
+    return fail(kExitVerifyFailed, what + "the statement names '" + str("identity") + "' (kid " + str("kid") + "), not its signer");
+  const std::int64_t now = now_ms / 1000;
+  const auto iat = num("iat"), exp = num("exp");
+  if (!iat || *iat > now + kSkewSeconds) return fail(kExitVerifyFailed, what + "issued in the future (or no iat)");
+  if (st.contains("exp") && (!exp || *exp <= now)) return fail(kExitVerifyFailed, what + "expired");
+  if (!http::parse_fingerprint(str("cert_sha256"))) return fail(kExitVerifyFailed, what + "no certificate fingerprint (cert_sha256)");
+  fingerprint = str("cert_sha256");
+  return kExitOk;
+}
+
+}  // namespace pqmcp::cli

@@ -139,14 +139,13 @@ Result<KeyPair> generate_key_pair(Token& t, KeyType k, const GenerateOptions& op
     if (is_pq(k)) {
       pub.ulong(CKA_KEY_TYPE, sp.key_type).ulong(CKA_PARAMETER_SET, sp.param_set);
       priv.ulong(CKA_KEY_TYPE, sp.key_type);
-      if (sp.key_type == CKK_ML_DSA && !opt.owner.empty()) {
+      if (sp.key_type == CKK_ML_DSA && !opt.owner.empty())
         priv.bytes(CKA_PQMCP_OWNER, std::span<const std::uint8_t>(
                                         reinterpret_cast<const std::uint8_t*>(opt.owner.data()), opt.owner.size()));
-        if (!opt.allowed_mechanisms.empty())
-          priv.bytes(CKA_ALLOWED_MECHANISMS,
-                     std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(opt.allowed_mechanisms.data()),
-                                                   opt.allowed_mechanisms.size() * sizeof(CK_MECHANISM_TYPE)));
-      }
+      if (!opt.allowed_mechanisms.empty())
+        priv.bytes(CKA_ALLOWED_MECHANISMS,
+                   std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(opt.allowed_mechanisms.data()),
+                                                 opt.allowed_mechanisms.size() * sizeof(CK_MECHANISM_TYPE)));
     } else {
       pub.bytes(CKA_EC_PARAMS, ec_params);
     }

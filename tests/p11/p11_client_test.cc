@@ -251,7 +251,7 @@ TEST_F(ClientTest, CompositeInOneOperationAndTheFallbackWhenRefused) {
       SCOPED_TRACE(std::string(cs::info(alg).name) + (restricted ? " (ML-DSA key bound to CKM_ML_DSA)" : ""));
       const std::vector<std::uint8_t> id = {0xC3, static_cast<std::uint8_t>(alg), static_cast<std::uint8_t>(restricted)};
       GenerateOptions mo{id, "one"};
-      if (restricted) mo.owner = "agent", mo.allowed_mechanisms = {CKM_ML_DSA};
+      if (restricted) mo.allowed_mechanisms = {CKM_ML_DSA};
       auto m = generate_key_pair(*pq, composite_mldsa_half(alg), mo);
       auto e = generate_key_pair(*pq, KeyType::kEd25519, {id, "one"});
       ASSERT_TRUE(m && e) << (m ? e.error().to_string() : m.error().to_string());

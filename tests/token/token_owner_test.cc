@@ -3,6 +3,8 @@
 // agent's policy: not by changing the attribute, not by copying the key with another owner, not
 // by unwrapping a wrapped copy with an owner of its choice, and a bound key cannot be made
 // extractable in the first place (a wrapped copy could otherwise come back unrestricted).
+#include <cstring>
+
 #include "p11_fixture.h"
 #include "pkcs11/pqmcp_vendor.h"
 
@@ -15,8 +17,17 @@ class TokenOwner : public TokenTest {
     TokenTest::SetUp();
     s_ = ready_session();
   }
+  static Bytes mechanisms(std::initializer_list<CK_MECHANISM_TYPE> l) {
+    Bytes b(l.size() * sizeof(CK_MECHANISM_TYPE));
+    std::memcpy(b.data(), l.begin(), b.size());
+    return b;
+  }
+  // Owned, and restricted to the MCP mechanisms as every bound key must be.
   TemplateBuilder bound(const char* owner) {
-    return TemplateBuilder().boolean(CKA_TOKEN, true).bytes(CKA_PQMCP_OWNER, bytes(owner));
+    return TemplateBuilder()
+        .boolean(CKA_TOKEN, true)
+        .bytes(CKA_PQMCP_OWNER, bytes(owner))
+        .bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA, CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA}));
   }
   TemplateBuilder pub() { return TemplateBuilder().boolean(CKA_TOKEN, true).ulong(CKA_PARAMETER_SET, CKP_ML_DSA_65); }
   CK_SESSION_HANDLE s_ = 0;
@@ -46,6 +57,50 @@ TEST_F(TokenOwner, ABoundKeyIsNeverExtractable) {
   EXPECT_EQ(attr(s_, hpriv, CKA_EXTRACTABLE), Bytes{CK_FALSE});
   auto ext = TemplateBuilder().boolean(CKA_EXTRACTABLE, true).build();
   EXPECT_RV(CKR_ATTRIBUTE_READ_ONLY, f_->C_SetAttributeValue(s_, hpriv, ext.data(), ext.size()));
+}
+
+// A bound key that could sign with any other mechanism would let a process holding the PIN sign
+// arbitrary bytes with an agent's key (puppet attack (b)), so the token refuses to make one: no
+// CKA_ALLOWED_MECHANISMS (PKCS#11: every mechanism), an empty one, or one naming another mechanism.
+TEST_F(TokenOwner, ABoundKeySignsOnlyThroughTheMcpMechanisms) {
+  CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE, hpriv = CK_INVALID_HANDLE;
+  auto owned = [] { return TemplateBuilder().boolean(CKA_TOKEN, true).bytes(CKA_PQMCP_OWNER, bytes("retail-bot")); };
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned(), hpub, hpriv, CKR_TEMPLATE_INCOMPLETE);
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned().bytes(CKA_ALLOWED_MECHANISMS, Bytes{}), hpub, hpriv,
+          CKR_TEMPLATE_INCONSISTENT);
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(),
+          owned().bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA, CKM_ML_DSA})), hpub, hpriv,
+          CKR_TEMPLATE_INCONSISTENT);
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned().bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_PQMCP_COMPOSITE_SIGN})),
+          hpub, hpriv, CKR_TEMPLATE_INCONSISTENT);
+  // Either MCP mechanism alone is fine; so is an unowned key with any list.
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned().bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA})),
+          hpub, hpriv);
+  EXPECT_EQ(attr(s_, hpriv, CKA_ALLOWED_MECHANISMS), mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA}));
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(),
+          TemplateBuilder().boolean(CKA_TOKEN, true).bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_ML_DSA})), hpub, hpriv);
+  // C_CreateObject (an imported key) is held to the same rule.
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), TemplateBuilder().boolean(CKA_EXTRACTABLE, true).boolean(CKA_SENSITIVE, false),
+          hpub, hpriv);
+  const Bytes seed = attr(s_, hpriv, CKA_SEED);
+  ASSERT_EQ(seed.size(), 32u);
+  {
+    auto imported = [&](bool restricted) {
+      auto t = TemplateBuilder()
+                   .ulong(CKA_CLASS, CKO_PRIVATE_KEY)
+                   .ulong(CKA_KEY_TYPE, CKK_ML_DSA)
+                   .ulong(CKA_PARAMETER_SET, CKP_ML_DSA_65)
+                   .bytes(CKA_SEED, seed)
+                   .boolean(CKA_SIGN, true)
+                   .bytes(CKA_PQMCP_OWNER, bytes("retail-bot"));
+      if (restricted) t.bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA}));
+      return t.build();
+    };
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+    auto bad = imported(false), good = imported(true);
+    EXPECT_RV(CKR_TEMPLATE_INCOMPLETE, f_->C_CreateObject(s_, bad.data(), bad.size(), &h));
+    EXPECT_RV(CKR_OK, f_->C_CreateObject(s_, good.data(), good.size(), &h));
+  }
 }
 
 TEST_F(TokenOwner, UnwrapRefusesAnOwnerInTheTemplate) {

@@ -114,6 +114,14 @@ inline Status may_write(Session& s, const Object& o) {
   // A policy-bound key (CKA_PQMCP_OWNER) never leaves the token, not even wrapped: otherwise a
   // wrapped copy could be unwrapped without its CKA_ALLOWED_MECHANISMS restriction.
   if (o.has(CKA_PQMCP_OWNER) && o.flag(CKA_EXTRACTABLE)) return Status(CKR_TEMPLATE_INCONSISTENT);
+  // It signs only through the mechanisms that check the token's policy: with any other mechanism
+  // allowed (and an absent or empty CKA_ALLOWED_MECHANISMS allows all, base spec §4.8) a caller
+  // holding the PIN could sign arbitrary bytes with it, and the binding would be decoration.
+  if (o.has(CKA_PQMCP_OWNER) && o.cls() == CKO_PRIVATE_KEY &&
+      !schema::mechanisms_only(o, [](CK_MECHANISM_TYPE m) {
+        return m == CKM_PQMCP_MCP_SIGN_MLDSA || m == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA;
+      }))
+    return Status(o.has(CKA_ALLOWED_MECHANISMS) ? CKR_TEMPLATE_INCONSISTENT : CKR_TEMPLATE_INCOMPLETE);
   return kOk;
 }
 

@@ -320,15 +320,29 @@ CK_RV read(const Object& o, CK_ATTRIBUTE& a) {
   return CKR_OK;
 }
 
+namespace {
+// Calls f on each entry of CKA_ALLOWED_MECHANISMS until it returns true; false if none did.
+template <typename F>
+bool any_allowed(const Bytes& v, F&& f) {
+  for (std::size_t i = 0; i + sizeof(CK_MECHANISM_TYPE) <= v.size(); i += sizeof(CK_MECHANISM_TYPE)) {
+    CK_MECHANISM_TYPE m;
+    std::memcpy(&m, v.data() + i, sizeof m);
+    if (f(m)) return true;
+  }
+  return false;
+}
+}  // namespace
+
 bool mechanism_allowed(const Object& key, CK_MECHANISM_TYPE mech) {
   const Bytes* v = key.get(CKA_ALLOWED_MECHANISMS);
   if (!v || v->empty()) return true;
-  for (std::size_t i = 0; i + sizeof(CK_MECHANISM_TYPE) <= v->size(); i += sizeof(CK_MECHANISM_TYPE)) {
-    CK_MECHANISM_TYPE m;
-    std::memcpy(&m, v->data() + i, sizeof m);
-    if (m == mech) return true;
-  }
-  return false;
+  return any_allowed(*v, [&](CK_MECHANISM_TYPE m) { return m == mech; });
+}
+
+bool mechanisms_only(const Object& key, bool (*ok)(CK_MECHANISM_TYPE)) {
+  const Bytes* v = key.get(CKA_ALLOWED_MECHANISMS);
+  if (!v || v->size() < sizeof(CK_MECHANISM_TYPE)) return false;
+  return !any_allowed(*v, [&](CK_MECHANISM_TYPE m) { return !ok(m); });
 }
 
 }  // namespace pqmcp::token::schema

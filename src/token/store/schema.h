@@ -49,4 +49,8 @@ CK_RV read(const Object& o, CK_ATTRIBUTE& a);
 // CKA_ALLOWED_MECHANISMS check (base spec §4.8: empty or absent means any mechanism).
 bool mechanism_allowed(const Object& key, CK_MECHANISM_TYPE mech);
 
+// True iff the key's CKA_ALLOWED_MECHANISMS is present, non-empty and lists only mechanisms
+// `ok` accepts (absent or empty would allow every mechanism).
+bool mechanisms_only(const Object& key, bool (*ok)(CK_MECHANISM_TYPE));
+
 }  // namespace pqmcp::token::schema

@@ -35,7 +35,8 @@ int run_gateway(Globals& g, bool wrap) {
     return fail(kExitUsage, std::string(name) + ": --tls-ca, --tls-fingerprint, --tls-binding and --require-pq need --url");
   if (!o.tls_binding.empty() && (!o.tls_ca.empty() || !o.tls_fingerprint.empty()))
     return fail(kExitUsage, std::string(name) + ": --tls-binding names the certificate to accept: give it without --tls-ca or --tls-fingerprint");
-  // Everything about the URL and TLS is checked before the HSM is opened.
+  // Everything about the URL and TLS is checked before the HSM is opened, except a --tls-binding,
+  // which needs the trust bundle and is checked right after the gateway end is built.
   http::ClientConfig hc;
   if (http) {
     auto u = http::parse_url(o.url);
@@ -61,8 +62,11 @@ int run_gateway(Globals& g, bool wrap) {
   if (int rc = build_gateway_end(ctx, gc, wrap ? GwRole::kWrap : GwRole::kConnect, o.identity, name, end)) return rc;
   if (http && hc.url.tls && !o.tls_binding.empty()) {
     // The certificate the server identity signed for (docs/http.md "--tls-binding"), pinned.
+    std::vector<mcp::Algorithm> allowed;
+    for (const auto& a : gc.algorithms)
+      if (auto alg = mcp::algorithm_from_id(a)) allowed.push_back(*alg);  // checked by build_gateway_end
     std::string fp;
-    if (int rc = check_tls_binding(o.tls_binding, *end.keys, end.fc.peer, wall_ms(), name, fp)) return rc;
+    if (int rc = check_tls_binding(o.tls_binding, *end.keys, end.fc.peer, allowed, wall_ms(), name, fp)) return rc;
     auto t = http::ClientTls::create({"", fp, o.require_pq});
     if (!t) return fail(kExitUsage, std::string(name) + ": " + t.error());
     hc.tls = *t;
@@ -123,7 +127,7 @@ void add_gateway_commands(CLI::App& app, Globals& g) {
   c->add_option("--tls-ca", o.tls_ca, "PEM file of CAs that verify the server certificate and its name (default: the system's)");
   c->add_option("--tls-fingerprint", o.tls_fingerprint, "accept only the server certificate with this SHA-256 fingerprint (hex, colons allowed)");
   c->add_option("--tls-binding", o.tls_binding,
-                "accept only the certificate that FILE (+ FILE.sig, written by `pqmcp serve --tls-binding`) binds to the server identity; checked against the trust bundle");
+                "accept only the certificate that FILE (+ FILE.sig, written by `pqmcp serve --tls-binding`) binds to the server identity; checked against the trust bundle (or the local registry)");
   c->add_flag("--require-pq", o.require_pq, "offer only X25519MLKEM768/SecP256r1MLKEM768: refuse a classical TLS handshake");
   c->add_option("--max-connections", o.max_connections, "HTTP requests at once (default 8)");
   c->footer("Examples:\n  pqmcp connect --identity retail-bot --server-identity files-server -- pqmcp wrap --identity files-server -- node server.js\n"

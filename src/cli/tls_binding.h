@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cli/context.h"
 #include "http/server.h"
@@ -20,12 +21,14 @@ int write_tls_binding(Context& ctx, const std::string& identity_name, const http
                       bool self_signed, const std::string& path);
 
 // Checks FILE + FILE.sig for `pqmcp connect --url`: the signature is by a key that `keys` (the
-// trust bundle) lists as valid now for `server_identity`, and the statement names that identity
-// and key, is current (iat not in the future, exp not past) and names a certificate. On success
-// `fingerprint` receives that certificate's SHA-256 (the form --tls-fingerprint takes). The URL in
-// the statement is where the server listened, not necessarily the name a client uses, so it is
-// not compared. Exit code on failure (already reported, prefixed by `name`).
+// trust bundle, or the local registry) lists as valid now for `server_identity`, in one of the
+// `allowed` algorithms (gateway.algorithms); the statement, read as I-JSON, names that identity
+// and key, is current (iat not in the future, exp present and not past) and names a certificate.
+// On success `fingerprint` receives that certificate's SHA-256 (the form --tls-fingerprint
+// takes). The URL in the statement is where the server listened, not necessarily the name a
+// client uses, so it is not compared. Exit code 1 on any failure (already reported).
 int check_tls_binding(const std::string& path, const mcp::KeyResolver& keys, const std::string& server_identity,
-                      std::int64_t now_ms, const std::string& name, std::string& fingerprint);
+                      const std::vector<mcp::Algorithm>& allowed, std::int64_t now_ms, const std::string& name,
+                      std::string& fingerprint);
 
 }  // namespace pqmcp::cli

@@ -137,5 +137,6 @@ unsigned short Server::port() const { return impl_->port(); }
 Metrics& Server::metrics() { return impl_->metrics; }
 std::string Server::certificate_fingerprint() const { return impl_->tls.fingerprint; }
 std::string Server::spki_sha256() const { return impl_->tls.spki_sha256; }
+std::int64_t Server::certificate_not_after() const { return impl_->tls.not_after; }
 
 }  // namespace pqmcp::http

@@ -59,6 +59,8 @@ class Server {
   std::string certificate_fingerprint() const;
   // Base64url SHA-256 of the certificate's SubjectPublicKeyInfo ("" without TLS).
   std::string spki_sha256() const;
+  // The served certificate's notAfter (Unix seconds; 0 without TLS or when unreadable).
+  std::int64_t certificate_not_after() const;
 
   struct Impl;
 

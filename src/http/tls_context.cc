@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include <cstdio>
+#include <ctime>
 
 namespace pqmcp::http {
 
@@ -75,6 +76,8 @@ Result<TlsContext, std::string> make_tls_context(const std::string& cert_file, c
     if (len > 0 && EVP_Digest(der, len, md, &n, EVP_sha256(), nullptr) == 1) t.spki_sha256 = b64url(md, n);
     OPENSSL_free(der);
   }
+  std::tm tm{};
+  if (cert && ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1) t.not_after = static_cast<std::int64_t>(timegm(&tm));
   t.ctx = ctx;
   return t;
 }

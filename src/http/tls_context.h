@@ -5,6 +5,7 @@
 
 #include <openssl/ssl.h>
 
+#include <cstdint>
 #include <string>
 
 #include "json/result.h"
@@ -17,6 +18,7 @@ struct TlsContext {
   SSL_CTX* ctx = nullptr;    // owned (freed by whoever wraps it, see server.cc)
   std::string fingerprint;   // "SHA256:AB:CD:…" of the certificate
   std::string spki_sha256;   // base64url SHA-256 of the certificate's SubjectPublicKeyInfo
+  std::int64_t not_after = 0;  // the certificate's notAfter, Unix seconds (0: unreadable)
 };
 
 // cert/key: PEM files; both empty: a fresh self-signed P-256 certificate in memory.

@@ -32,8 +32,9 @@ struct GenerateOptions {
   bool token_object = true;
   // Policy-bound (docs/token.md "Policy inside the token", libpqhsm only): a non-empty owner sets
   // CKA_PQMCP_OWNER on an ML-DSA private key. A non-empty allowed_mechanisms sets the private
-  // key's CKA_ALLOWED_MECHANISMS (ML-DSA and ML-KEM keys); libpqhsm makes a bound key without one
-  // that lists only its CKM_PQMCP_MCP_SIGN_* mechanisms. Both ignored for other key types.
+  // key's CKA_ALLOWED_MECHANISMS (ML-DSA and ML-KEM keys). libpqhsm refuses a bound key whose list
+  // is absent or names anything but its CKM_PQMCP_MCP_SIGN_* mechanisms. Both ignored for other
+  // key types.
   std::string owner{};
   std::vector<CK_MECHANISM_TYPE> allowed_mechanisms{};
 };

@@ -4,6 +4,9 @@
 // by unwrapping a wrapped copy with an owner of its choice, and a bound key cannot be made
 // extractable in the first place (a wrapped copy could otherwise come back unrestricted).
 #include <cstring>
+#include <optional>
+
+#include <sqlite3.h>
 
 #include "p11_fixture.h"
 #include "pkcs11/pqmcp_vendor.h"
@@ -65,7 +68,7 @@ TEST_F(TokenOwner, ABoundKeyIsNeverExtractable) {
 TEST_F(TokenOwner, ABoundKeySignsOnlyThroughTheMcpMechanisms) {
   CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE, hpriv = CK_INVALID_HANDLE;
   auto owned = [] { return TemplateBuilder().boolean(CKA_TOKEN, true).bytes(CKA_PQMCP_OWNER, bytes("retail-bot")); };
-  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned(), hpub, hpriv, CKR_TEMPLATE_INCOMPLETE);
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned(), hpub, hpriv, CKR_TEMPLATE_INCONSISTENT);
   keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned().bytes(CKA_ALLOWED_MECHANISMS, Bytes{}), hpub, hpriv,
           CKR_TEMPLATE_INCONSISTENT);
   keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(),
@@ -73,7 +76,14 @@ TEST_F(TokenOwner, ABoundKeySignsOnlyThroughTheMcpMechanisms) {
           CKR_TEMPLATE_INCONSISTENT);
   keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned().bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_PQMCP_COMPOSITE_SIGN})),
           hpub, hpriv, CKR_TEMPLATE_INCONSISTENT);
+  // A list whose length is no whole number of entries is malformed to begin with.
+  Bytes ragged = mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA});
+  ragged.push_back(0);
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned().bytes(CKA_ALLOWED_MECHANISMS, ragged), hpub, hpriv,
+          CKR_ATTRIBUTE_VALUE_INVALID);
   // Either MCP mechanism alone is fine; so is an unowned key with any list.
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(),
+          owned().bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA})), hpub, hpriv);
   keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), owned().bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA})),
           hpub, hpriv);
   EXPECT_EQ(attr(s_, hpriv, CKA_ALLOWED_MECHANISMS), mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA}));
@@ -85,7 +95,7 @@ TEST_F(TokenOwner, ABoundKeySignsOnlyThroughTheMcpMechanisms) {
   const Bytes seed = attr(s_, hpriv, CKA_SEED);
   ASSERT_EQ(seed.size(), 32u);
   {
-    auto imported = [&](bool restricted) {
+    auto imported = [&](std::optional<Bytes> allowed) {
       auto t = TemplateBuilder()
                    .ulong(CKA_CLASS, CKO_PRIVATE_KEY)
                    .ulong(CKA_KEY_TYPE, CKK_ML_DSA)
@@ -93,14 +103,49 @@ TEST_F(TokenOwner, ABoundKeySignsOnlyThroughTheMcpMechanisms) {
                    .bytes(CKA_SEED, seed)
                    .boolean(CKA_SIGN, true)
                    .bytes(CKA_PQMCP_OWNER, bytes("retail-bot"));
-      if (restricted) t.bytes(CKA_ALLOWED_MECHANISMS, mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA}));
+      if (allowed) t.bytes(CKA_ALLOWED_MECHANISMS, *allowed);
       return t.build();
     };
     CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
-    auto bad = imported(false), good = imported(true);
-    EXPECT_RV(CKR_TEMPLATE_INCOMPLETE, f_->C_CreateObject(s_, bad.data(), bad.size(), &h));
+    auto none = imported(std::nullopt), raw = imported(mechanisms({CKM_ML_DSA})),
+         good = imported(mechanisms({CKM_PQMCP_MCP_SIGN_MLDSA}));
+    EXPECT_RV(CKR_TEMPLATE_INCONSISTENT, f_->C_CreateObject(s_, none.data(), none.size(), &h));
+    EXPECT_RV(CKR_TEMPLATE_INCONSISTENT, f_->C_CreateObject(s_, raw.data(), raw.size(), &h));
     EXPECT_RV(CKR_OK, f_->C_CreateObject(s_, good.data(), good.size(), &h));
   }
+}
+
+// A bound key made before the token required the restriction (here: its CKA_ALLOWED_MECHANISMS
+// row removed from the database, as a key made by an older libpqhsm through raw PKCS#11 could be)
+// still signs only through the MCP mechanisms: the rule holds at use, not only at creation.
+TEST_F(TokenOwner, AnOlderBoundKeyWithoutTheRestrictionStillCannotSignRawBytes) {
+  CK_OBJECT_HANDLE hpub, hpriv;
+  keypair(s_, CKM_ML_DSA_KEY_PAIR_GEN, pub(), bound("retail-bot").string(CKA_LABEL, "older"), hpub, hpriv);
+  ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/tokens/slot-0/token.sqlite").c_str(), &db), SQLITE_OK);
+  const std::string del = "DELETE FROM attributes WHERE type = " + std::to_string(CKA_ALLOWED_MECHANISMS);
+  ASSERT_EQ(sqlite3_exec(db, del.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_GE(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+  s_ = open();
+  ASSERT_RV(CKR_OK, f_->C_Login(s_, CKU_USER, pin(kUserPin), len(kUserPin)));
+  auto find = TemplateBuilder().ulong(CKA_CLASS, CKO_PRIVATE_KEY).string(CKA_LABEL, "older").build();
+  ASSERT_RV(CKR_OK, f_->C_FindObjectsInit(s_, find.data(), find.size()));
+  CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+  CK_ULONG n = 0;
+  ASSERT_RV(CKR_OK, f_->C_FindObjects(s_, &k, 1, &n));
+  ASSERT_RV(CKR_OK, f_->C_FindObjectsFinal(s_));
+  ASSERT_EQ(n, 1u);
+  CK_ATTRIBUTE a{CKA_ALLOWED_MECHANISMS, nullptr, 0};
+  const CK_RV rv = f_->C_GetAttributeValue(s_, k, &a, 1);
+  ASSERT_TRUE(rv != CKR_OK || a.ulValueLen == 0) << "the restriction is gone: " << pkcs11::rv_name(rv);
+  CK_MECHANISM raw{CKM_ML_DSA, nullptr, 0};
+  EXPECT_RV(CKR_MECHANISM_INVALID, f_->C_SignInit(s_, &raw, k));
+  // Nor can it be copied (the copy would carry the same gap).
+  CK_OBJECT_HANDLE copy = CK_INVALID_HANDLE;
+  EXPECT_RV(CKR_TEMPLATE_INCONSISTENT, f_->C_CopyObject(s_, k, nullptr, 0, &copy));
 }
 
 TEST_F(TokenOwner, UnwrapRefusesAnOwnerInTheTemplate) {

@@ -78,6 +78,12 @@ inline Result<ObjectPtr> object(Session& s, CK_OBJECT_HANDLE h) {
 // CKR_KEY_FUNCTION_NOT_PERMITTED; CKA_ALLOWED_MECHANISMS excludes it → CKR_MECHANISM_INVALID.
 // `usable_key` makes the same checks on a key the caller has looked up already (shim::begin
 // looks the key of C_SignInit / C_DecryptInit up once, for the log entry and the operation).
+// The mechanisms a policy-bound private key (CKA_PQMCP_OWNER) may use: those that check the
+// token's MCP policy before they sign.
+inline bool policy_checking(CK_MECHANISM_TYPE m) {
+  return m == CKM_PQMCP_MCP_SIGN_MLDSA || m == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA;
+}
+
 inline Result<ObjectPtr> usable_key(const Result<ObjectPtr>& o, CK_ATTRIBUTE_TYPE usage, CK_MECHANISM_TYPE mech,
                                     CK_RV invalid_rv = CKR_KEY_HANDLE_INVALID) {
   if (!o.ok()) return Status(o.rv() == CKR_OBJECT_HANDLE_INVALID ? invalid_rv : o.rv());
@@ -85,6 +91,9 @@ inline Result<ObjectPtr> usable_key(const Result<ObjectPtr>& o, CK_ATTRIBUTE_TYP
   if (!k.is_key()) return Status(invalid_rv);
   if (!k.flag(usage)) return Status(CKR_KEY_FUNCTION_NOT_PERMITTED);
   if (!schema::mechanism_allowed(k, mech)) return Status(CKR_MECHANISM_INVALID);
+  // Whatever its CKA_ALLOWED_MECHANISMS says: a bound key made before the token required the
+  // restriction (may_write) must not sign raw bytes either.
+  if (k.cls() == CKO_PRIVATE_KEY && k.has(CKA_PQMCP_OWNER) && !policy_checking(mech)) return Status(CKR_MECHANISM_INVALID);
   return o;
 }
 
@@ -114,14 +123,12 @@ inline Status may_write(Session& s, const Object& o) {
   // A policy-bound key (CKA_PQMCP_OWNER) never leaves the token, not even wrapped: otherwise a
   // wrapped copy could be unwrapped without its CKA_ALLOWED_MECHANISMS restriction.
   if (o.has(CKA_PQMCP_OWNER) && o.flag(CKA_EXTRACTABLE)) return Status(CKR_TEMPLATE_INCONSISTENT);
-  // It signs only through the mechanisms that check the token's policy: with any other mechanism
-  // allowed (and an absent or empty CKA_ALLOWED_MECHANISMS allows all, base spec §4.8) a caller
-  // holding the PIN could sign arbitrary bytes with it, and the binding would be decoration.
-  if (o.has(CKA_PQMCP_OWNER) && o.cls() == CKO_PRIVATE_KEY &&
-      !schema::mechanisms_only(o, [](CK_MECHANISM_TYPE m) {
-        return m == CKM_PQMCP_MCP_SIGN_MLDSA || m == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA;
-      }))
-    return Status(o.has(CKA_ALLOWED_MECHANISMS) ? CKR_TEMPLATE_INCONSISTENT : CKR_TEMPLATE_INCOMPLETE);
+  // It signs only through the mechanisms that check the token's policy (usable_key enforces that
+  // at use as well): its CKA_ALLOWED_MECHANISMS must say so, since an absent or empty list means
+  // every mechanism (base spec §4.8) to whoever reads the key's attributes.
+  // CKR_TEMPLATE_INCONSISTENT in every case: C_CopyObject does not list CKR_TEMPLATE_INCOMPLETE.
+  if (o.has(CKA_PQMCP_OWNER) && o.cls() == CKO_PRIVATE_KEY && !schema::mechanisms_only(o, policy_checking))
+    return Status(CKR_TEMPLATE_INCONSISTENT);
   return kOk;
 }
 

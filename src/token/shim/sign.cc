@@ -26,9 +26,11 @@ Status init(Session* s, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey, cons
   TokenContext tc;
   if (mt == CKM_PQMCP_MCP_SIGN_MLDSA || mt == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA) tc = mcp_policy::context_for(*s);
   if (mt == CKM_PQMCP_COMPOSITE_SIGN)
-    tc.key = [s, mt, second](CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE usage) {
-      // The object the log entry names; a lookup only where no entry named one (C_VerifyInit).
-      return second && second->handle == h ? shim::usable_key(second->object, usage, mt) : shim::key_for(*s, h, usage, mt);
+    tc.key = [mt, second](CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE usage) -> Result<ObjectPtr> {
+      // The object the log entry names, and no other: a handle that differs from the logged one
+      // (the caller rewrote the parameter meanwhile) is refused rather than looked up again.
+      if (!second || second->handle != h) return Status(CKR_MECHANISM_PARAM_INVALID);
+      return shim::usable_key(second->object, usage, mt);
     };
   PQ_ASSIGN(op, m->sign_init_with(*pMechanism, key.value(), verify, tc));
   (*s).*slot = std::move(op);

@@ -341,7 +341,8 @@ bool mechanism_allowed(const Object& key, CK_MECHANISM_TYPE mech) {
 
 bool mechanisms_only(const Object& key, bool (*ok)(CK_MECHANISM_TYPE)) {
   const Bytes* v = key.get(CKA_ALLOWED_MECHANISMS);
-  if (!v || v->size() < sizeof(CK_MECHANISM_TYPE)) return false;
+  // A stored value of a stray length (templates never get one through) is not trusted either.
+  if (!v || v->empty() || v->size() % sizeof(CK_MECHANISM_TYPE) != 0) return false;
   return !any_allowed(*v, [&](CK_MECHANISM_TYPE m) { return !ok(m); });
 }
 

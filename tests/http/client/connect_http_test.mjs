@@ -260,7 +260,31 @@ try {
     /in the future/, 'a statement issued in the future');
   bindingRefused(resigned('typ.json', (t) => t.replace('pqmcp-tls-binding', 'pqmcp-something-else')), /not a version-1/,
     'a statement of another type');
-  bindingRefused(join(e.root, 'missing.json'), /missing\.json/, 'a missing binding file', 5);
+  bindingRefused(resigned('no-exp.json', (t) => t.replace(/,\s*"exp": \d+/, '')), /no exp/, 'a statement without exp');
+  bindingRefused(resigned('huge-iat.json', (t) => t.replace(/"iat": \d+/, '"iat": 18446744073709551615')), /in the future/,
+    'a statement whose iat does not fit in 64 signed bits');
+  // Two cert_sha256 members: one reader would pin the first, another the last.
+  bindingRefused(resigned('dup.json', (t) => t.replace(/("cert_sha256": "[^"]*")/, `"cert_sha256": "${other.fp}", $1`)),
+    /not a JSON object/, 'a statement with a duplicate member');
+  // A key of an algorithm the gateway does not accept for messages (gateway.algorithms: the
+  // default composite only) cannot vouch for a certificate either: an Ed25519-only server
+  // identity, known from the local registry (no --bundle).
+  execFileSync(pqmcp, ['identity', 'create', 'server-ed', '--role', 'server', '--alg', 'ed25519'], { env: e.env, stdio: 'ignore' });
+  const edStatement = join(e.root, 'ed.json');
+  // Signed once to learn the key's kid, then with the kid in the statement.
+  writeFileSync(edStatement, readFileSync(bfile, 'utf8').replace('"identity": "server"', '"identity": "server-ed"'));
+  execFileSync(pqmcp, ['sign', edStatement, '--identity', 'server-ed'], { env: e.env, stdio: 'ignore' });
+  const edKid = JSON.parse(readFileSync(`${edStatement}.sig`, 'utf8')).kid;
+  writeFileSync(edStatement, readFileSync(edStatement, 'utf8').replace(/"kid": "[^"]*"/, `"kid": "${edKid}"`));
+  execFileSync(pqmcp, ['sign', edStatement, '--identity', 'server-ed'], { env: e.env, stdio: 'ignore' });
+  {
+    const argv = [pqmcp, 'connect', '--identity', 'agent', '--server-identity', 'server-ed', '--audit', e.auditConnect,
+      '--url', bound.url, '--tls-binding', edStatement];
+    const r = spawnSync(argv[0], argv.slice(1), { env: e.env, encoding: 'utf8', input: '', timeout: 20000 });
+    check(r.status === 1 && /gateway\.algorithms does not accept/.test(r.stderr),
+      '--tls-binding: a statement signed with Ed25519 alone is refused before any message', `${r.status} ${r.stderr}`);
+  }
+  bindingRefused(join(e.root, 'missing.json'), /missing\.json/, 'a missing binding file');
   usage(['--tls-binding', bfile, '--', 'true'], /need --url/, '--tls-binding without --url');
   usage(['--url', 'https://127.0.0.1:1/mcp', '--tls-binding', bfile, '--tls-fingerprint', serve.fp], /without --tls-ca or --tls-fingerprint/,
     '--tls-binding with --tls-fingerprint');

@@ -293,6 +293,18 @@ try {
   const key = join(e.root, 'k.pem'), crt = join(e.root, 'c.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key,
     '-out', crt, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  // A binding for a certificate from files ends with that certificate (exp = its notAfter).
+  {
+    const cfile = join(e.root, 'binding-cert.json');
+    const fromFiles = await startServe(['--tls-cert', crt, '--tls-key', key, '--tls-binding', cfile]);
+    for (let i = 0; i < 100 && !existsSync(`${cfile}.sig`); i++) await new Promise((r) => setTimeout(r, 100));
+    const end = execFileSync('openssl', ['x509', '-noout', '-enddate', '-in', crt], { encoding: 'utf8' }).trim().replace('notAfter=', '');
+    const exp = JSON.parse(readFileSync(cfile, 'utf8')).exp;
+    check(exp === Math.floor(Date.parse(end) / 1000), '--tls-binding: exp is the certificate\'s notAfter', `${exp} vs ${end}`);
+    const viaFiles = await threeCalls(connectArgv(fromFiles.url, ['--tls-binding', cfile]));
+    check(viaFiles.results.length === 3 && viaFiles.results.every((x) => x.ok), '--tls-binding: works for a certificate from files',
+      viaFiles.stderr.slice(-400));
+  }
   const classical = https.createServer({ key: readFileSync(key), cert: readFileSync(crt), ecdhCurve: 'X25519:P-256' }, (q, s) => s.end('{}'));
   await new Promise((r) => classical.listen(0, '127.0.0.1', r));
   const curl = `https://127.0.0.1:${classical.address().port}/mcp`;

@@ -62,11 +62,10 @@ int run_gateway(Globals& g, bool wrap) {
   if (int rc = build_gateway_end(ctx, gc, wrap ? GwRole::kWrap : GwRole::kConnect, o.identity, name, end)) return rc;
   if (http && hc.url.tls && !o.tls_binding.empty()) {
     // The certificate the server identity signed for (docs/http.md "--tls-binding"), pinned.
-    std::vector<mcp::Algorithm> allowed;
-    for (const auto& a : gc.algorithms)
-      if (auto alg = mcp::algorithm_from_id(a)) allowed.push_back(*alg);  // checked by build_gateway_end
+    // The algorithms the gateway accepts for messages (gateway.algorithms) bound the binding too.
     std::string fp;
-    if (int rc = check_tls_binding(o.tls_binding, *end.keys, end.fc.peer, allowed, wall_ms(), name, fp)) return rc;
+    if (int rc = check_tls_binding(o.tls_binding, *end.keys, end.fc.peer, end.verifier->config().allowed, wall_ms(), name, fp))
+      return rc;
     auto t = http::ClientTls::create({"", fp, o.require_pq});
     if (!t) return fail(kExitUsage, std::string(name) + ": " + t.error());
     hc.tls = *t;

@@ -74,6 +74,8 @@ struct Verified {
 class Verifier {
  public:
   Verifier(VerifierConfig cfg, const KeyResolver& keys) : cfg_(std::move(cfg)), keys_(keys) {}
+  // What it accepts (its algorithms, audiences, limits), for checks that must hold to the same rules.
+  const VerifierConfig& config() const { return cfg_; }
 
   // Parses text under the configured limits, then verifies. `answers` is required for
   // responses: the request_digest() of the request this verifier's side sent.

@@ -27,11 +27,10 @@ int run_sign(Globals& g) {
   if (!k) return fail(kExitNotFound, "identity '" + o.identity + "' has no active key (rotated or revoked)");
   auto data = read_file(o.file);
   if (!data) return fail(data.error());
-  auto sig = identity::sign(*k, ctx.resolver(), as_bytes(*data), as_bytes(kFileContext));
-  if (!sig) return fail(sig.error());
-  DetachedSignature d{k->public_key.alg, k->kid, std::move(sig.value())};
+  auto d = identity::sign_file(*k, ctx.resolver(), *data);
+  if (!d) return fail(d.error());
   const std::string out = o.out.empty() ? o.file + ".sig" : o.out;
-  if (auto st = write_file_atomic(out, d.to_json(), 0644); !st) return fail(st.error());
+  if (auto st = write_file_atomic(out, d->to_json(), 0644); !st) return fail(st.error());
   std::printf("signed %s with '%s' (%s, kid %s) -> %s\n", o.file.c_str(), id->name.c_str(), alg_name(k->public_key.alg),
               k->kid.c_str(), out.c_str());
   return kExitOk;
@@ -102,7 +101,7 @@ int run_verify(Globals& g) {
     who = i->name;
   }
   if (pk.alg != d->alg) return fail(kExitVerifyFailed, "FAILED: the signature's algorithm is not the key's");
-  auto ok = identity::verify(pk, as_bytes(*data), takes_context(pk.alg) ? as_bytes(kFileContext) : std::span<const std::uint8_t>(), d->sig);
+  auto ok = identity::verify_file(pk, *data, *d);
   if (!ok) return fail(ok.error(), kExitVerifyFailed);
   if (!*ok) return fail(kExitVerifyFailed, "FAILED: the signature does not match " + o.file);
   std::printf("OK: %s signed by %s (%s, kid %s)\n", o.file.c_str(), who.c_str(), alg_name(pk.alg), d->kid.c_str());

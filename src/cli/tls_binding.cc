@@ -39,11 +39,10 @@ int write_tls_binding(Context& ctx, const std::string& identity_name, const http
   if (self_signed || exp <= 0) exp = exp > 0 ? std::min<std::int64_t>(exp, now + 7 * 24 * 3600) : now + 7 * 24 * 3600;
   st["exp"] = exp;
   const std::string text = st.dump(2) + "\n";
-  auto sig = identity::sign(*k, ctx.resolver(), identity::as_bytes(text), identity::as_bytes(identity::kFileContext));
-  if (!sig) return fail(sig.error());
-  identity::DetachedSignature d{k->public_key.alg, k->kid, std::move(sig.value())};
+  auto d = identity::sign_file(*k, ctx.resolver(), text);
+  if (!d) return fail(d.error());
   if (auto w = identity::write_file_atomic(path, text, 0644); !w) return fail(w.error());
-  if (auto w = identity::write_file_atomic(path + ".sig", d.to_json(), 0644); !w) return fail(w.error());
+  if (auto w = identity::write_file_atomic(path + ".sig", d->to_json(), 0644); !w) return fail(w.error());
   gateway::warn("pqmcp serve", "TLS binding for '" + identity_name + "' written to " + path + " (+ .sig)");
   return kExitOk;
 }
@@ -72,9 +71,7 @@ int check_tls_binding(const std::string& path, const mcp::KeyResolver& keys, con
                                        ", which gateway.algorithms does not accept");
   identity::PublicKey pk{trust::to_identity(k.algorithm), k.public_key};
   if (pk.alg != d->alg) return fail(kExitVerifyFailed, what + "the signature's algorithm is not the key's");
-  auto ok = identity::verify(pk, identity::as_bytes(*text),
-                             identity::takes_context(pk.alg) ? identity::as_bytes(identity::kFileContext) : std::span<const std::uint8_t>(),
-                             d->sig);
+  auto ok = identity::verify_file(pk, *text, *d);
   if (!ok) return fail(ok.error(), kExitVerifyFailed);
   if (!*ok) return fail(kExitVerifyFailed, what + "the signature does not match the statement");
   // Signed, but read strictly all the same (I-JSON: a duplicate member would let two readers of

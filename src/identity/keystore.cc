@@ -165,4 +165,10 @@ Result<Bytes> sign_parts(const KeyVersion& k, const TokenResolver& resolve, std:
 }
 }  // namespace
 
+Result<DetachedSignature> sign_file(const KeyVersion& k, const TokenResolver& resolve, std::string_view data) {
+  auto sig = sign(k, resolve, as_bytes(data), as_bytes(kFileContext));
+  if (!sig) return sig.error();
+  return DetachedSignature{k.public_key.alg, k.kid, std::move(sig.value())};
+}
+
 }  // namespace pqmcp::identity

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "identity/registry.h"
+#include "identity/signed_doc.h"
 #include "p11/keys.h"
 
 namespace pqmcp::identity {
@@ -32,5 +33,9 @@ Status destroy_key(const KeyVersion& k, const TokenResolver& resolve);
 // (CKR_MECHANISM_INVALID: not in CKA_ALLOWED_MECHANISMS); MCP messages go through trust::HsmSigner.
 Result<Bytes> sign(const KeyVersion& k, const TokenResolver& resolve, std::span<const std::uint8_t> msg,
                    std::span<const std::uint8_t> ctx);
+
+// Signs a file's exact bytes as `pqmcp sign` does (context kFileContext where the algorithm
+// takes one), for a detached signature file.
+Result<DetachedSignature> sign_file(const KeyVersion& k, const TokenResolver& resolve, std::string_view data);
 
 }  // namespace pqmcp::identity

@@ -186,4 +186,8 @@ Result<Bundle> verify_bundle(std::string_view text, const PublicKey& admin, std:
   return b;
 }
 
+Result<bool> verify_file(const PublicKey& pk, std::string_view data, const DetachedSignature& d) {
+  return verify(pk, as_bytes(data), takes_context(pk.alg) ? as_bytes(kFileContext) : std::span<const std::uint8_t>(), d.sig);
+}
+
 }  // namespace pqmcp::identity

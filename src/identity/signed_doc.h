@@ -27,6 +27,11 @@ struct DetachedSignature {
   static Result<DetachedSignature> parse(std::string_view text);
 };
 
+// Checks d over a file's exact bytes with pk, as `pqmcp verify` does (context kFileContext where
+// the algorithm takes one). False if the signature does not match; the caller checks that pk is
+// the key d names (kid, algorithm).
+Result<bool> verify_file(const PublicKey& pk, std::string_view data, const DetachedSignature& d);
+
 // A key listed in a bundle, with the validity the bundle asserts.
 struct BundleKey {
   std::string name, role;

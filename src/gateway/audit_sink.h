@@ -3,11 +3,16 @@
 // interim store; the Merkle audit log (src/audit) plugs in behind the same interface.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "json/result.h"
 
@@ -28,11 +33,15 @@ struct AuditRecord {
   std::string decision;      // "allow" | "deny" | "observe" (would deny, passed) | "drop"
   std::string reason;        // why (policy reason, verification reason, pin verdict, …)
   std::string rule;          // the policy rule that decided, when a policy did
-  // The filters' own bookkeeping, never seen by a sink: the bytes received, whose SHA-256
-  // becomes `digest` when the record is handed over (after the message has moved on). Shared,
-  // so that copies of a record (one per withheld tool of a tools/list) do not copy the message.
+  // The bytes received, whose SHA-256 becomes `digest` (resolve_digest) where the sink builds its
+  // record, off the relay's path when the sink has its own thread. Shared, so that copies of a
+  // record (one per withheld tool of a tools/list) do not copy the message.
   std::shared_ptr<const std::string> digest_of;
 };
+
+// Sets r.digest from r.digest_of (unless a digest is set already) and drops the bytes. Out of
+// memory leaves the digest empty: the record still goes out.
+void resolve_digest(AuditRecord& r) noexcept;
 
 class AuditSink {
  public:
@@ -41,21 +50,43 @@ class AuditSink {
   virtual void record(const AuditRecord& r) noexcept = 0;
 };
 
-// Appends one JSON object per line to a file (created 0600), one write per record. The filters
-// hand records over once the message's output is written (gateway::Side::audit), so a crash of
-// the gateway loses at most the records of the lines it handled since its last write.
+// Appends one JSON object per line to a file (created 0600). record() only queues: a thread of
+// the sink hashes, formats and writes the records, those handed over within `linger` of each
+// other in one write() (O_APPEND: the lines of one write never interleave with another
+// process's, such as connect and wrap sharing a file). A record reaches the file at most
+// `linger` after it was handed over (plus the write itself); the destructor, which every exit of
+// a gateway short of SIGKILL reaches, writes the rest, so an outright kill loses at most the last
+// `linger` of records. At kMaxQueued records a caller waits for room: memory stays bounded and
+// no record is dropped. docs/gateway.md "Audit".
 class JsonLinesSink final : public AuditSink {
  public:
-  static Result<std::unique_ptr<JsonLinesSink>, std::string> open(const std::string& path);
+  static constexpr std::chrono::milliseconds kDefaultLinger{5};
+  static constexpr std::size_t kMaxQueued = 8192;
+  static Result<std::unique_ptr<JsonLinesSink>, std::string> open(
+      const std::string& path, std::chrono::milliseconds linger = kDefaultLinger);
   ~JsonLinesSink() override;
+  JsonLinesSink(const JsonLinesSink&) = delete;
+  JsonLinesSink& operator=(const JsonLinesSink&) = delete;
   void record(const AuditRecord& r) noexcept override;
-  std::uint64_t failures() const { return failures_; }
+  // Blocks until every record handed over so far is written (or failed).
+  void flush() noexcept;
+  std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
 
  private:
-  explicit JsonLinesSink(int fd) : fd_(fd) {}
+  JsonLinesSink(int fd, std::chrono::milliseconds linger);
+  void run() noexcept;
+  void write_batch(std::vector<AuditRecord>& batch) noexcept;
   int fd_;
+  const std::chrono::milliseconds linger_;
   std::mutex mu_;
-  std::uint64_t failures_ = 0;
+  std::condition_variable work_;  // records queued (woken only when the thread is parked), stop, flush
+  std::condition_variable done_;  // a batch was written: room in the queue, flush() progress
+  std::vector<AuditRecord> queue_;
+  std::uint64_t queued_ = 0, written_ = 0;  // records handed over / written (or failed) so far
+  std::uint64_t flush_to_ = 0;              // a flush() waits for written_ to reach this
+  bool parked_ = false, stop_ = false;
+  std::atomic<std::uint64_t> failures_{0};
+  std::thread thread_;
 };
 
 // Discards everything (no --audit and no configured path).

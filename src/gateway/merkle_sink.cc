@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "gateway/gate.h"
+
 namespace pqmcp::gateway {
 
 namespace {
@@ -78,7 +80,7 @@ audit::Entry to_entry(const AuditRecord& r, const std::string& source) {
   }
   e.rule = std::move(rule);
   e.verify = clean(r.verification, 64);
-  e.msg_sha256 = digest_hex(r.digest);
+  e.msg_sha256 = digest_hex(r.digest.empty() && r.digest_of ? sha256_hex(*r.digest_of) : r.digest);
   return e;
 }
 

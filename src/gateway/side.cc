@@ -33,16 +33,7 @@ void Side::audit(AuditRecord r) {
 }
 
 void Side::flush_audit() noexcept {
-  for (auto& r : unwritten_) {
-    if (r.digest_of) {
-      try {
-        if (r.digest.empty()) r.digest = sha256_hex(*r.digest_of);
-      } catch (...) {  // out of memory: the record still goes out, without its digest
-      }
-      r.digest_of.reset();
-    }
-    audit_.record(r);
-  }
+  for (auto& r : unwritten_) audit_.record(r);  // the sink hashes digest_of (resolve_digest)
   unwritten_.clear();
 }
 
@@ -121,7 +112,7 @@ AuditRecord Side::record(const char* dir, std::string_view line) const {
   r.side = side_name_;
   r.direction = dir;
   r.kind = "invalid";
-  r.digest_of = std::make_shared<const std::string>(line);  // hashed when written (flush_audit)
+  r.digest_of = std::make_shared<const std::string>(line);  // hashed by the sink (resolve_digest)
   return r;
 }
 

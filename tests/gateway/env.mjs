@@ -2,7 +2,7 @@
 // cost), identities for an agent and a server, an admin, a signed trust bundle, and helpers to
 // build the `pqmcp connect -- pqmcp wrap -- <server>` command line and read the audit files.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, appendFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -47,10 +47,25 @@ export function makeEnv(pqmcp, { keep = false, module = '', alg = '' } = {}) {
         pqmcp, 'wrap', '--identity', 'server', ...trust, '--audit', auditWrap,
         '--shutdown-timeout', '1000', ...wrapArgs, '--', ...server];
     },
-    audit(which) {
+    // The gateways' records, parsed. A gateway hands its records to a writer thread that writes
+    // them a few milliseconds later (docs/gateway.md "Audit"), so this reads once the file has
+    // stopped growing for 100 ms, or — with `until` — as soon as until(records) holds (each wait at
+    // most 5 s; the last read is returned either way and the caller's check reports it).
+    audit(which, until = null) {
       const f = which === 'wrap' ? auditWrap : auditConnect;
-      if (!existsSync(f)) return [];
-      return readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const read = () => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+      const size = () => (existsSync(f) ? statSync(f).size : -1);
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      let last = size(), still = 0;
+      for (let waited = 0; waited < 5000; waited += 10) {
+        if (until && until(read())) break;
+        if (!until && still >= 100) break;
+        Atomics.wait(nap, 0, 0, 10);  // a synchronous sleep: this helper is called synchronously
+        const now = size();
+        still = now === last ? still + 10 : 0;
+        last = now;
+      }
+      return read();
     },
     cleanup() { if (!keep) rmSync(root, { recursive: true, force: true }); },
   };

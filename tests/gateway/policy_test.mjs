@@ -46,8 +46,9 @@ try {
     if (r.err) limited = r.err;
   }
   check(limited?.code === -32012, 'the rate limit gives -32012', String(limited?.message));
-  const recs = e.audit('wrap').filter((x) => x.dir === 'c2s' && x.decision === 'deny');
-  check(recs.some((x) => x.target === 'get-sum' && x.rule && x.agent === 'agent'), 'the denial is audited with agent, tool and rule',
+  const sumDenied = (rs) => rs.some((x) => x.dir === 'c2s' && x.decision === 'deny' && x.target === 'get-sum' && x.rule && x.agent === 'agent');
+  const recs = e.audit('wrap', sumDenied).filter((x) => x.dir === 'c2s' && x.decision === 'deny');
+  check(sumDenied(recs), 'the denial is audited with agent, tool and rule',
     JSON.stringify(recs));
   check(/policy denied/.test(s.stderr), 'stderr reports the denial');
   await timeout(s.client.close(), 10000, 'close');
@@ -56,7 +57,8 @@ try {
   const o = await s.call('get-sum', { a: 1, b: 2 });
   check(/3/.test(o.ok?.content?.[0]?.text ?? ''), 'observe mode: the request passes');
   check(/observe mode: policy would deny/.test(s.stderr), 'observe mode: stderr warns');
-  check(e.audit('wrap').some((x) => x.target === 'get-sum' && x.decision === 'observe'), 'observe mode: recorded as observe');
+  const observed = (rs) => rs.some((x) => x.target === 'get-sum' && x.decision === 'observe');
+  check(observed(e.audit('wrap', observed)), 'observe mode: recorded as observe');
   await timeout(s.client.close(), 10000, 'close');
 } catch (err) {
   check(false, err.stack);

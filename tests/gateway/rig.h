@@ -49,7 +49,10 @@ class CaptureSink final : public AuditSink {
     auto begin() const { return get().begin(); }
     auto end() const { return get().end(); }
   };
-  void record(const AuditRecord& r) noexcept override { records.v.push_back(r); }
+  void record(const AuditRecord& r) noexcept override {  // as every sink does: digest_of hashed
+    records.v.push_back(r);
+    resolve_digest(records.v.back());
+  }
   Records records;
 };
 

@@ -2,13 +2,12 @@
 // Algorithm"): key generation, message representative, sign and verify.
 #include "crypto/composite.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <cstring>
 
 #include "crypto/eddsa.h"
 #include "crypto/random.h"
+#include "crypto/sha2.h"
 #include "crypto/sha3.h"
 
 namespace pqmcp::crypto::composite {
@@ -56,9 +55,7 @@ Status message_representative(Algorithm a, std::span<const std::uint8_t> msg,
   const Params& p = params(a);
   std::array<std::uint8_t, 64> ph{};  // both pre-hashes are 64 bytes long
   if (p.ph == PreHash::kSha512) {
-    unsigned int n = 0;
-    if (EVP_Digest(msg.data(), msg.size(), ph.data(), &n, EVP_sha512(), nullptr) != 1 || n != 64)
-      return Status::kInternal;
+    sha512(msg, ph);
   } else {
     shake256(msg, ph);
   }

@@ -7,13 +7,12 @@
 // The operation's own key is the ML-DSA private key; the Ed25519 key comes by handle in the
 // parameter and passes the same checks (TokenContext::key). M is pre-hashed as it streams in, so
 // a large message is never buffered.
-#include <openssl/evp.h>
-
 #include <cstring>
 
 #include "crypto/composite.h"
 #include "crypto/mldsa.h"
 #include "crypto/secure.h"
+#include "crypto/sha2.h"
 #include "mechanisms/eddsa_prepared.h"
 #include "mechanisms/mechanism.h"
 #include "mechanisms/mldsa_prepared.h"
@@ -25,31 +24,20 @@ namespace {
 namespace mldsa = crypto::mldsa;
 namespace cs = crypto::composite;
 
-struct MdFree {
-  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-};
-
 class CompositeSignOp : public SignOp {
  public:
   CompositeSignOp(cs::Algorithm a, ObjectPtr mldsa_key, ObjectPtr ed_key, std::vector<std::uint8_t> ctx)
       : alg_(a), mldsa_key_(std::move(mldsa_key)), ed_key_(std::move(ed_key)), ctx_(std::move(ctx)) {}
 
-  Status start() {
-    md_.reset(EVP_MD_CTX_new());
-    // Both Ed25519 composites pre-hash with SHA-512 (the draft's id-MLDSA44/65-Ed25519-SHA512).
-    if (!md_ || EVP_DigestInit_ex(md_.get(), EVP_sha512(), nullptr) != 1) return Status(CKR_HOST_MEMORY);
-    return kOk;
-  }
   std::size_t signature_length() const override { return cs::info(alg_).signature; }
   Status update(std::span<const std::uint8_t> d) override {
-    if (!d.empty() && EVP_DigestUpdate(md_.get(), d.data(), d.size()) != 1) return Status(CKR_FUNCTION_FAILED);
+    ph_.update(d);
     return kOk;
   }
   Status sign(std::span<std::uint8_t> out, std::size_t& written) override {
     const cs::Info& in = cs::info(alg_);
     std::uint8_t ph[64];
-    unsigned int n = 0;
-    if (EVP_DigestFinal_ex(md_.get(), ph, &n) != 1 || n != sizeof ph) return Status(CKR_FUNCTION_FAILED);
+    ph_.finish(ph);
     std::vector<std::uint8_t> mprime;
     if (cs::message_representative_from_prehash(alg_, ctx_, std::span<const std::uint8_t, 64>(ph), mprime) !=
         crypto::Status::kOk)
@@ -75,7 +63,8 @@ class CompositeSignOp : public SignOp {
   cs::Algorithm alg_;
   ObjectPtr mldsa_key_, ed_key_;
   std::vector<std::uint8_t> ctx_;
-  std::unique_ptr<EVP_MD_CTX, MdFree> md_;
+  // Both Ed25519 composites pre-hash with SHA-512 (the draft's id-MLDSA44/65-Ed25519-SHA512).
+  crypto::Sha512 ph_;
 };
 
 class CompositeSign : public Mechanism {
@@ -110,7 +99,6 @@ class CompositeSign : public Mechanism {
     std::vector<std::uint8_t> ctx;
     if (prm->ulContextLen) ctx.assign(prm->pContext, prm->pContext + prm->ulContextLen);
     auto op = std::make_unique<CompositeSignOp>(alg, std::move(key), ed.value(), std::move(ctx));
-    PQ_TRY(op->start());
     return std::unique_ptr<SignOp>(std::move(op));
   }
 };

@@ -7,8 +7,16 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define PQMCP_ED25519_HAVE_IFMA 1
+#else
+#define PQMCP_ED25519_HAVE_IFMA 0
+#endif
 
 namespace pqmcp::crypto::eddsa::ed25519_fixed {
 namespace {
@@ -372,13 +380,13 @@ void signed_digits(const std::uint8_t a[32], std::int8_t e[kDigits]) {
 // caches (a gateway wakes for one message and then sleeps), and the comb's lookups depend on the
 // digits, so the hardware cannot predict them: issued together up front the misses overlap
 // instead of stalling one addition each (measured in docs/notes.md, "session 6").
-void prefetch_digits(const Comb& comb, const std::int8_t e[kDigits]) {
+template <typename Entry>
+void prefetch_digits(const Entry (&comb)[kRows][kCols], const std::int8_t e[kDigits]) {
   for (int i = 0; i < kDigits; ++i) {
     if (e[i] == 0) continue;
     const char* p = reinterpret_cast<const char*>(&comb[i / 2][(e[i] > 0 ? e[i] : -e[i]) - 1]);
-    __builtin_prefetch(p);
-    __builtin_prefetch(p + sizeof(Niels) / 2);
-    __builtin_prefetch(p + sizeof(Niels) - 1);
+    for (std::size_t off = 0; off < sizeof(Entry); off += 64) __builtin_prefetch(p + off);
+    __builtin_prefetch(p + sizeof(Entry) - 1);
   }
 }
 
@@ -387,11 +395,224 @@ inline void add_digit(P3& acc, const Niels (&row)[kCols], int e) {
   else if (e < 0) acc = to_p3(msub(acc, row[-e - 1]));
 }
 
+// R' = [s]B + [h](-A) with both combs at once: sum over the odd digit positions, times 2^kW
+// (kW doublings), then the even positions (2^(kW·(2i+1)) = 2^kW · 2^(2·kW·i)).
+P3 combine(const Comb& base, const Comb& neg_a, const std::int8_t es[kDigits], const std::int8_t eh[kDigits]) {
+  P3 acc{kZero, kOne, kOne, kZero};
+  for (int i = 1; i < kDigits; i += 2) {
+    add_digit(acc, base[i / 2], es[i]);
+    add_digit(acc, neg_a[i / 2], eh[i]);
+  }
+  P2 q{acc.X, acc.Y, acc.Z};
+  for (int n = 0; n < kW - 1; ++n) q = to_p2(dbl(q.X, q.Y, q.Z));
+  acc = to_p3(dbl(q.X, q.Y, q.Z));
+  for (int i = 0; i < kDigits; i += 2) {
+    add_digit(acc, base[i / 2], es[i]);
+    add_digit(acc, neg_a[i / 2], eh[i]);
+  }
+  return acc;
+}
+
+
+#if PQMCP_ED25519_HAVE_IFMA
+// ---- The same mixed additions four field elements at a time, on AVX-512 IFMA. ----
+// A point's four coordinates (X, Y, Z, T) sit in the four 64-bit lanes of five vectors (limb i of
+// each coordinate in vector i, radix 2^51 as above), and a comb entry is stored as the lanes
+// (y - x, y + x, 2dxy, 2), so that each mixed addition is two four-lane multiplications — one for
+// A = (Y-X)(y-x), B = (Y+X)(y+x), C = T·2dxy, D = 2Z, one for the four products of the
+// conversion to extended coordinates — instead of seven multiplications in sequence. IFMA
+// multiplies 52-bit limbs exactly (vpmadd52luq/huq give the low and high 52 bits of the 104-bit
+// product), so every multiplication input is carried to limbs < 2^52 first.
+#define PQMCP_IFMA __attribute__((target("avx2,avx512f,avx512vl,avx512ifma")))
+
+struct F4 {
+  __m256i l[5];
+};
+struct alignas(32) Entry4 {  // lanes (y - x, y + x, 2dxy, 2)
+  u64 l[5][4];
+};
+using Comb4 = Entry4[kRows][kCols];
+struct Comb4Box {  // an array type cannot be allocated by make_unique
+  Comb4 c;
+};
+
+bool ifma_active() noexcept {
+  static const bool active = [] {
+    __builtin_cpu_init();
+    const char* no512 = std::getenv("PQMCP_CRYPTO_NO_AVX512");  // tests and benchmarks: the scalar path
+    return (no512 == nullptr || std::strcmp(no512, "1") != 0) && __builtin_cpu_supports("avx512f") != 0 &&
+           __builtin_cpu_supports("avx512vl") != 0 && __builtin_cpu_supports("avx512ifma") != 0;
+  }();
+  return active;
+}
+
+void to_entry4(const Niels& n, Entry4& e) {
+  for (int i = 0; i < 5; ++i) {
+    e.l[i][0] = n.ymx.v[i];
+    e.l[i][1] = n.ypx.v[i];
+    e.l[i][2] = n.xy2d.v[i];
+    e.l[i][3] = i == 0 ? 2 : 0;
+  }
+}
+
+void to_comb4(const Comb& c, Comb4& out) {
+  for (int r = 0; r < kRows; ++r)
+    for (int j = 0; j < kCols; ++j) to_entry4(c[r][j], out[r][j]);
+}
+
+PQMCP_IFMA inline F4 load4(const Entry4& e) {
+  F4 r;
+  for (int i = 0; i < 5; ++i) r.l[i] = _mm256_load_si256(reinterpret_cast<const __m256i*>(e.l[i]));
+  return r;
+}
+
+// Limbs < 2^63 in, limbs < 2^52 out (the value unchanged mod p).
+PQMCP_IFMA inline F4 carry4(F4 a) {
+  const __m256i m = _mm256_set1_epi64x(static_cast<long long>(kMask));
+  __m256i c;
+  for (int i = 0; i < 4; ++i) {
+    c = _mm256_srli_epi64(a.l[i], 51);
+    a.l[i] = _mm256_and_si256(a.l[i], m);
+    a.l[i + 1] = _mm256_add_epi64(a.l[i + 1], c);
+  }
+  c = _mm256_srli_epi64(a.l[4], 51);
+  a.l[4] = _mm256_and_si256(a.l[4], m);
+  // 19c = 16c + 2c + c
+  a.l[0] = _mm256_add_epi64(a.l[0], _mm256_add_epi64(_mm256_add_epi64(_mm256_slli_epi64(c, 4), _mm256_slli_epi64(c, 1)), c));
+  c = _mm256_srli_epi64(a.l[0], 51);
+  a.l[0] = _mm256_and_si256(a.l[0], m);
+  a.l[1] = _mm256_add_epi64(a.l[1], c);
+  return a;
+}
+
+// Lane-wise a·b mod p for limbs < 2^52. Column k of the product collects the low halves of the
+// limb products with i + j = k and twice the high halves with i + j = k - 1 (the high half starts
+// at bit 52 = 51 + 1); columns 5..9 fold onto 0..4 times 19 (2^255 = 19 mod p). Every column is
+// < 15·2^52 and every folded one < 2^61, inside 64 bits.
+PQMCP_IFMA inline F4 mul4(const F4& a, const F4& b) {
+  __m256i lo[9], hi[9];
+  for (int k = 0; k < 9; ++k) lo[k] = hi[k] = _mm256_setzero_si256();
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j) {
+      lo[i + j] = _mm256_madd52lo_epu64(lo[i + j], a.l[i], b.l[j]);
+      hi[i + j] = _mm256_madd52hi_epu64(hi[i + j], a.l[i], b.l[j]);
+    }
+  __m256i z[10];
+  z[0] = lo[0];
+  for (int k = 1; k < 9; ++k) z[k] = _mm256_add_epi64(lo[k], _mm256_slli_epi64(hi[k - 1], 1));
+  z[9] = _mm256_slli_epi64(hi[8], 1);
+  F4 t;
+  for (int k = 0; k < 5; ++k) {
+    const __m256i h = z[k + 5];
+    t.l[k] = _mm256_add_epi64(z[k], _mm256_add_epi64(_mm256_add_epi64(_mm256_slli_epi64(h, 4), _mm256_slli_epi64(h, 1)), h));
+  }
+  return carry4(t);
+}
+
+template <int Imm>
+PQMCP_IFMA inline F4 perm4(const F4& a) {
+  F4 r;
+  for (int i = 0; i < 5; ++i) r.l[i] = _mm256_permute4x64_epi64(a.l[i], Imm);
+  return r;
+}
+
+// a + (lanes in `neg`: 4p - b, other lanes in `keep`: b, the rest: 0); limbs of b < 2^52.
+template <int Neg, int Keep>
+PQMCP_IFMA inline F4 add_signed4(const F4& a, const F4& b) {
+  constexpr u64 p0 = 4 * (kMask - 18), pk = 4 * kMask;  // the limbs of 4p, each > 2^52
+  F4 r;
+  for (int i = 0; i < 5; ++i) {
+    const __m256i four_p = _mm256_set1_epi64x(static_cast<long long>(i == 0 ? p0 : pk));
+    const __m256i nb = _mm256_sub_epi64(four_p, b.l[i]);
+    const __m256i sel = _mm256_maskz_mov_epi64(static_cast<__mmask8>(Neg | Keep), _mm256_mask_blend_epi64(static_cast<__mmask8>(Neg), b.l[i], nb));
+    r.l[i] = _mm256_add_epi64(a.l[i], sel);
+  }
+  return r;
+}
+
+// P + Q for a comb entry Q (madd above, lanes (X, Y, Z, T)).
+PQMCP_IFMA inline F4 madd4(const F4& p, const F4& q) {
+  // (Y - X, Y + X, T, Z) · (y - x, y + x, 2dxy, 2) = (A, B, C, D)
+  const F4 u = carry4(add_signed4<0b0001, 0b0010>(perm4<0xB5>(p), perm4<0x00>(p)));
+  const F4 m = mul4(u, q);
+  // (B - A, B + A, D + C, D - C) = (E, H, G, F)
+  const F4 w = carry4(add_signed4<0b1001, 0b0110>(perm4<0xF5>(m), perm4<0xA0>(m)));
+  // (E·F, H·G, G·F, E·H) = (X3, Y3, Z3, T3)
+  return mul4(perm4<0x24>(w), perm4<0x7B>(w));
+}
+
+// -Q = (y + x, y - x, -2dxy, 2): swap the first two lanes, negate the third.
+PQMCP_IFMA inline F4 neg_entry4(const F4& q) {
+  const F4 s = perm4<0xE1>(q);
+  F4 zero;
+  for (auto& l : zero.l) l = _mm256_setzero_si256();
+  return carry4(add_signed4<0b0100, 0b1011>(zero, s));
+}
+
+PQMCP_IFMA inline void add_digit4(F4& acc, const Entry4 (&row)[kCols], int e) {
+  if (e > 0) acc = madd4(acc, load4(row[e - 1]));
+  else if (e < 0) acc = madd4(acc, neg_entry4(load4(row[-e - 1])));
+}
+
+PQMCP_IFMA P3 to_p3_scalar(const F4& a) {
+  alignas(32) u64 v[5][4];
+  for (int i = 0; i < 5; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(v[i]), a.l[i]);
+  P3 r;
+  for (int i = 0; i < 5; ++i) r.X.v[i] = v[i][0], r.Y.v[i] = v[i][1], r.Z.v[i] = v[i][2], r.T.v[i] = v[i][3];
+  return r;
+}
+
+PQMCP_IFMA F4 from_p3_scalar(const P3& p) {
+  F4 r;
+  for (int i = 0; i < 5; ++i)
+    r.l[i] = _mm256_set_epi64x(static_cast<long long>(p.T.v[i]), static_cast<long long>(p.Z.v[i]),
+                               static_cast<long long>(p.Y.v[i]), static_cast<long long>(p.X.v[i]));
+  return r;
+}
+
+// R' = [s]B + [h](-A) as combine() below does it, with the additions on IFMA; the kW doublings
+// stay scalar (five per verification).
+PQMCP_IFMA P3 combine4(const Comb4& base, const Comb4& neg_a, const std::int8_t es[kDigits], const std::int8_t eh[kDigits]) {
+  F4 acc = from_p3_scalar({kZero, kOne, kOne, kZero});
+  for (int i = 1; i < kDigits; i += 2) {
+    add_digit4(acc, base[i / 2], es[i]);
+    add_digit4(acc, neg_a[i / 2], eh[i]);
+  }
+  const P3 odd = to_p3_scalar(acc);
+  P2 q{odd.X, odd.Y, odd.Z};
+  for (int n = 0; n < kW - 1; ++n) q = to_p2(dbl(q.X, q.Y, q.Z));
+  acc = from_p3_scalar(to_p3(dbl(q.X, q.Y, q.Z)));
+  for (int i = 0; i < kDigits; i += 2) {
+    add_digit4(acc, base[i / 2], es[i]);
+    add_digit4(acc, neg_a[i / 2], eh[i]);
+  }
+  return to_p3_scalar(acc);
+}
+
+// The comb for B in the IFMA layout, built at first use like constants().
+const Comb4& base4() {
+  static const Comb4Box* c = [] {
+    auto* b = new Comb4Box;
+    to_comb4(constants().base, b->c);
+    return b;
+  }();
+  return c->c;
+}
+#else
+bool ifma_active() noexcept { return false; }
+#endif
 }  // namespace
 
 struct Table {
   std::uint8_t pk[32];
-  Comb neg_a;  // the comb for -A
+  // The comb for -A in the layout the CPU's path uses: exactly one is set.
+  struct CombBox {
+    Comb c;
+  };
+  std::unique_ptr<CombBox> neg_a;
+#if PQMCP_ED25519_HAVE_IFMA
+  std::unique_ptr<Comb4Box> neg_a4;
+#endif
 };
 
 Status prepare(std::span<const std::uint8_t, 32> pk, std::shared_ptr<const Table>& out) noexcept {
@@ -403,7 +624,16 @@ Status prepare(std::span<const std::uint8_t, 32> pk, std::shared_ptr<const Table
     const P3 na{neg(a.X), a.Y, a.Z, neg(a.T)};
     auto t = std::make_shared<Table>();
     std::memcpy(t->pk, pk.data(), 32);
-    build_comb(na, k.d2, t->neg_a);
+    auto comb = std::make_unique<Table::CombBox>();
+    build_comb(na, k.d2, comb->c);
+#if PQMCP_ED25519_HAVE_IFMA
+    if (ifma_active()) {
+      t->neg_a4 = std::make_unique<Comb4Box>();
+      to_comb4(comb->c, t->neg_a4->c);
+      comb.reset();
+    }
+#endif
+    t->neg_a = std::move(comb);
     out = std::move(t);
     return Status::kOk;
   } catch (...) {  // std::bad_alloc
@@ -420,7 +650,11 @@ bool verify(const Table& t, std::span<const std::uint8_t> msg, std::span<const s
   const Constants& k = constants();
   std::int8_t es[kDigits], eh[kDigits];
   signed_digits(s, es);
-  prefetch_digits(k.base, es);  // while SHA-512 runs
+#if PQMCP_ED25519_HAVE_IFMA
+  if (t.neg_a4) prefetch_digits(base4(), es);  // while SHA-512 runs
+  else
+#endif
+    prefetch_digits(k.base, es);
 
   // h = SHA-512(R ‖ A ‖ M) mod L (RFC 8032 §5.1.7 step 2).
   crypto_hash_sha512_state st;
@@ -431,22 +665,18 @@ bool verify(const Table& t, std::span<const std::uint8_t> msg, std::span<const s
   crypto_hash_sha512_update(&st, msg.data(), msg.size());
   crypto_hash_sha512_final(&st, digest);
   crypto_core_ed25519_scalar_reduce(h, digest);
-
-  // R' = [s]B + [h](-A) with both combs at once: sum over the odd digit positions, times 2^kW
-  // (kW doublings), then the even positions (2^(kW·(2i+1)) = 2^kW · 2^(2·kW·i)).
   signed_digits(h, eh);
-  prefetch_digits(t.neg_a, eh);
-  P3 acc{kZero, kOne, kOne, kZero};
-  for (int i = 1; i < kDigits; i += 2) {
-    add_digit(acc, k.base[i / 2], es[i]);
-    add_digit(acc, t.neg_a[i / 2], eh[i]);
-  }
-  P2 q{acc.X, acc.Y, acc.Z};
-  for (int n = 0; n < kW - 1; ++n) q = to_p2(dbl(q.X, q.Y, q.Z));
-  acc = to_p3(dbl(q.X, q.Y, q.Z));
-  for (int i = 0; i < kDigits; i += 2) {
-    add_digit(acc, k.base[i / 2], es[i]);
-    add_digit(acc, t.neg_a[i / 2], eh[i]);
+
+  P3 acc;
+#if PQMCP_ED25519_HAVE_IFMA
+  if (t.neg_a4) {
+    prefetch_digits(t.neg_a4->c, eh);
+    acc = combine4(base4(), t.neg_a4->c, es, eh);
+  } else
+#endif
+  {
+    prefetch_digits(t.neg_a->c, eh);
+    acc = combine(k.base, t.neg_a->c, es, eh);
   }
 
   // encode(R') == R, byte for byte (libsodium's final comparison).

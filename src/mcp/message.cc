@@ -63,6 +63,27 @@ void remove_pqmcp_keys(Value& v) {
   }
 }
 
+// v with every io.pqmcp/ member removed at any depth, built without copying them: a signed
+// message's envelope holds the ~4.4 KB signature, which a copy-then-remove_pqmcp_keys would copy
+// only to free it again.
+Value copy_without_pqmcp_keys(const Value& v) {
+  if (v.is_object()) {
+    Value o = Value::object();
+    auto& m = o.get_ref<Value::object_t&>();
+    for (auto it = v.begin(); it != v.end(); ++it)
+      if (!is_pqmcp_key(it.key())) m.emplace_hint(m.end(), it.key(), copy_without_pqmcp_keys(*it));
+    return o;
+  }
+  if (v.is_array()) {
+    Value a = Value::array();
+    auto& arr = a.get_ref<Value::array_t&>();
+    arr.reserve(v.size());
+    for (const auto& e : v) arr.push_back(copy_without_pqmcp_keys(e));
+    return a;
+  }
+  return v;
+}
+
 template <std::size_t N>
 Result<std::array<std::uint8_t, 32>, std::string> labelled_digest(const char (&label)[N],
                                                                    const Value& v) noexcept {
@@ -167,8 +188,9 @@ Result<bool, std::string> place_envelope(Value& msg, Kind kind, Value env) noexc
 }
 
 Value signed_view(const Value& msg, Kind kind) {
-  Value v = msg;
-  if (kind == Kind::kError) {
+  if (kind != Kind::kError) return copy_without_pqmcp_keys(msg);
+  Value v = msg;  // an error's data may be wrapped under io.pqmcp/data: unwrap first, then remove
+  {
     auto e = v.find("error");
     if (e != v.end() && e->is_object()) {
       auto d = e->find("data");

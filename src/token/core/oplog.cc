@@ -240,10 +240,15 @@ CK_RV finish(Token& t, const Op& op, CK_RV rv) {
   e.name = op.key.label;
   e.decision = rv == CKR_OK ? "allow" : is_refusal(rv) ? "deny" : "error";
   e.rule = pkcs11::rv_name(rv);
-  if (op.mech) {
-    char m[40];
-    std::snprintf(m, sizeof m, " mechanism=0x%08lx", static_cast<unsigned long>(op.mech));
-    e.rule += m;
+  if (op.mech) {  // " mechanism=0x%08lx", without printf's locale and format parsing per operation
+    static constexpr char kHex[] = "0123456789abcdef";
+    char m[32] = " mechanism=0x";
+    std::size_t n = 13;
+    const auto v = static_cast<unsigned long>(op.mech);
+    int digits = 8;
+    while (digits < 16 && (v >> (4 * digits)) != 0) ++digits;
+    for (int i = digits - 1; i >= 0; --i) m[n++] = kHex[(v >> (4 * i)) & 15];
+    e.rule.append(m, n);
   }
   if (!t_policy_rule.empty()) {
     if (op.mech == CKM_PQMCP_MCP_SIGN_MLDSA || op.mech == CKM_PQMCP_MCP_SIGN_COMPOSITE_MLDSA) e.rule += " policy:" + t_policy_rule;

@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "crypto/sha3.h"
+#include "mcp/b64url_avx2.h"
 
 namespace pqmcp::mcp {
 
@@ -242,6 +243,16 @@ std::string b64url_encode(std::span<const std::uint8_t> in) {
   // Whole groups are written into place (a signature is ~4.5 KB of base64url per message).
   out.resize(in.size() / 3 * 4);
   char* o = out.data();
+#if defined(__x86_64__)
+  static const bool avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  if (avx2 && in.size() >= 28) {
+    i = detail::b64url_encode_avx2(in.data(), in.size(), o);
+    o += i / 3 * 4;
+  }
+#endif
   for (; i + 3 <= in.size(); i += 3, o += 4) {
     const std::uint32_t v = (in[i] << 16) | (in[i + 1] << 8) | in[i + 2];
     o[0] = kAlphabet[(v >> 18) & 63];

@@ -1,5 +1,7 @@
 // Verifier policy: key status, algorithm allow-list, limits, strict JSON, sequence windows, and
 // every algorithm end to end (docs/protocol.md §5, §6).
+#include <random>
+
 #include "mcp/common.h"
 
 namespace pqmcp::mcp {
@@ -200,6 +202,48 @@ TEST(Envelope, SignerRefusesWhatItCannotSign) {
   EXPECT_FALSE(sign_message(resp, *p.key, f).ok());  // a response must name its request
   Value bad_meta{{"jsonrpc", "2.0"}, {"method", "x"}, {"params", {{"_meta", 5}}}};
   EXPECT_FALSE(sign_message(bad_meta, *p.key, f).ok());
+}
+
+// RFC 4648 §10's test vectors, with the URL alphabet and no padding.
+TEST(Base64url, Rfc4648Vectors) {
+  const char* const cases[][2] = {{"", ""},         {"f", "Zg"},         {"fo", "Zm8"},      {"foo", "Zm9v"},
+                                  {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
+  for (const auto& c : cases) {
+    const std::string in = c[0];
+    EXPECT_EQ(b64url_encode({reinterpret_cast<const std::uint8_t*>(in.data()), in.size()}), c[1]) << in;
+  }
+}
+
+// The encoder does 24-byte blocks with AVX2 where the CPU has it (b64url_avx2.cc): every
+// length from 0 to 300 and every byte value must give what the definition gives (an independent
+// bit-by-bit encoder here), and decode back.
+TEST(Base64url, EncodesEveryLengthAndByteLikeTheDefinition) {
+  static constexpr char kUrl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  auto reference = [&](const std::vector<std::uint8_t>& in) {
+    std::string out;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (std::uint8_t b : in) {
+      acc = acc << 8 | b;
+      bits += 8;
+      while (bits >= 6) out += kUrl[(acc >> (bits -= 6)) & 63];
+    }
+    if (bits > 0) out += kUrl[(acc << (6 - bits)) & 63];
+    return out;
+  };
+  std::mt19937 rng(4648);
+  for (std::size_t n = 0; n <= 300; ++n) {
+    for (int round = 0; round < 4; ++round) {
+      std::vector<std::uint8_t> in(n);
+      for (std::size_t i = 0; i < n; ++i)  // rounds 0-1 random, 2 all 0xff, 3 every value in turn
+        in[i] = round < 2 ? static_cast<std::uint8_t>(rng()) : round == 2 ? 0xff : static_cast<std::uint8_t>(i * 7 + n);
+      const std::string enc = b64url_encode(in);
+      ASSERT_EQ(enc, reference(in)) << "n=" << n << " round " << round;
+      std::vector<std::uint8_t> back;
+      ASSERT_TRUE(b64url_decode(enc, back));
+      ASSERT_EQ(back, in);
+    }
+  }
 }
 
 TEST(Base64url, StrictDecoding) {

@@ -63,14 +63,18 @@ Result<std::uint64_t> Writer::append_leaf(std::string leaf) {
   return f.get();
 }
 
-void Writer::append_async(std::string leaf, Done done) {
+void Writer::append_async(std::string leaf, Done done) { enqueue({std::move(leaf), nullptr, std::move(done)}); }
+
+void Writer::append_async(LeafMaker make_leaf, Done done) { enqueue({{}, std::move(make_leaf), std::move(done)}); }
+
+void Writer::enqueue(Item it) {
   bool wake;
   {
     std::lock_guard l(mu_);
     // The commit thread waits for a non-empty queue (or, in a batch delay, a full batch), so
     // only those transitions need a wake-up; the others would cost the caller a syscall each.
     wake = queue_.empty() || queue_.size() + 1 >= opt_.max_batch;
-    queue_.push_back({std::move(leaf), std::move(done)});
+    queue_.push_back(std::move(it));
   }
   if (wake) cv_.notify_one();
 }
@@ -120,13 +124,29 @@ void Writer::run() {
     busy_ = true;
     l.unlock();
     std::vector<std::string> leaves;
+    std::vector<Item*> in_batch;  // the items whose leaf goes into this transaction, in order
     leaves.reserve(n);
-    for (auto& it : batch) leaves.push_back(std::move(it.leaf));
-    auto r = store_.append(leaves);
+    in_batch.reserve(n);
+    for (auto& it : batch) {
+      if (it.make) {
+        auto leaf = it.make();
+        if (!leaf) {
+          it.done(leaf.error());
+          continue;
+        }
+        it.leaf = std::move(leaf.value());
+      }
+      leaves.push_back(std::move(it.leaf));
+      in_batch.push_back(&it);
+    }
+    const std::size_t m = leaves.size();
+    Result<AppendResult> r = AppendResult{};
+    if (m > 0) r = store_.append(leaves);
     // Acknowledge only now: the transaction is committed and fsynced.
-    for (std::size_t i = 0; i < n; ++i) batch[i].done(r ? Result<std::uint64_t>(r->first + i) : Result<std::uint64_t>(r.error()));
+    for (std::size_t i = 0; i < m; ++i)
+      in_batch[i]->done(r ? Result<std::uint64_t>(r->first + i) : Result<std::uint64_t>(r.error()));
     l.lock();
-    const bool due = (r && committed(n)) || std::chrono::steady_clock::now() >= deadline;
+    const bool due = (m > 0 && r && committed(m)) || std::chrono::steady_clock::now() >= deadline;
     l.unlock();
     if (due) (void)sign_head();
     l.lock();

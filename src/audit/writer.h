@@ -46,6 +46,11 @@ class Writer {
   Result<std::uint64_t> append_leaf(std::string leaf);
   // Never blocks on I/O; done runs on the commit thread once the entry is durable (or failed).
   void append_async(std::string leaf, Done done);
+  // The same with the entry's bytes made on the commit thread (make_leaf runs there, once, before
+  // its batch is committed): for a caller whose own thread is the latency that counts. An error
+  // from make_leaf fails only that entry (done gets it).
+  using LeafMaker = std::function<Result<std::string>()>;
+  void append_async(LeafMaker make_leaf, Done done);
   // Waits for everything queued so far, then signs a checkpoint of the current head if it is
   // newer than the last one. Returns the note (empty when nothing new or no signers).
   Result<std::string> checkpoint_now();
@@ -55,8 +60,10 @@ class Writer {
  private:
   struct Item {
     std::string leaf;
+    LeafMaker make;  // set: the leaf is made on the commit thread
     Done done;
   };
+  void enqueue(Item it);
   void run();
   Result<std::string> sign_head();
   // Counts n committed entries; true when a checkpoint is due. Called with mu_ held.

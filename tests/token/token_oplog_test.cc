@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -354,6 +355,27 @@ TEST_F(TokenOplog, RelaxedStillLogsAndVerifies) {
   auto rep = verify();
   EXPECT_TRUE(rep.ok) << rep.problem;
   EXPECT_EQ(rep.uncovered, 0u);
+}
+
+// A label that is not UTF-8 (PKCS#11 labels are bytes) is logged as hex rather than failing the
+// entry, in both modes: relaxed makes the entry on the log's thread, on makes it on the caller's.
+TEST_F(TokenOplog, ALabelThatIsNotUtf8IsLoggedAsHex) {
+  for (const char* mode : {"on", "relaxed"}) {
+    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+    { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = " << mode << "\n"; }
+    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+    CK_SESSION_HANDLE s = ready_session();
+    const std::string label = std::string("k\xff\xfe-") + mode;
+    EXPECT_FALSE(sign(s, {CKM_ML_DSA, nullptr, 0}, mldsa(s, label), bytes("x")).empty()) << mode;
+    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));  // relaxed: commits the buffer
+    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+    const std::string want = "hex:" + audit::to_hex({reinterpret_cast<const std::uint8_t*>(label.data()), label.size()});
+    auto signs = where(entries(), "C_Sign", "allow");
+    EXPECT_TRUE(std::any_of(signs.begin(), signs.end(), [&](const audit::Entry& e) { return e.name == want; }))
+        << mode << ": no C_Sign entry named " << want;
+    auto rep = verify();
+    EXPECT_TRUE(rep.ok) << mode << ": " << rep.problem;
+  }
 }
 
 // keyops_log = relaxed (the default): operations from two threads, each handed to the buffer

@@ -198,8 +198,30 @@ void Log::committed(const audit::Result<std::uint64_t>& r) {
   room_.notify_all();
 }
 
-CK_RV Log::append(std::string leaf) {
-  if (!relaxed_) return writer_->append_leaf(std::move(leaf)).ok() ? CKR_OK : CKR_FUNCTION_FAILED;
+namespace {
+// The entry's canonical bytes. Labels, owners and the policy rule are caller or policy bytes: one
+// that is not UTF-8 (a label of raw bytes, a rule cut inside a character) is logged as hex, so
+// that an entry never fails for what its strings hold.
+audit::Result<std::string> leaf_of(audit::Entry e) {
+  auto leaf = e.canonical();
+  if (leaf) return leaf;
+  auto as_hex = [](const std::string& s) {
+    return "hex:" + hex({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
+  };
+  e.name = as_hex(e.name);
+  e.agent = as_hex(e.agent);
+  leaf = e.canonical();
+  if (leaf) return leaf;
+  e.rule = as_hex(e.rule);
+  return e.canonical();
+}
+}  // namespace
+
+CK_RV Log::append(audit::Entry e) {
+  if (!relaxed_) {
+    auto leaf = leaf_of(std::move(e));
+    return leaf && writer_->append_leaf(std::move(leaf.value())).ok() ? CKR_OK : CKR_FUNCTION_FAILED;
+  }
   {
     std::unique_lock l(mu_);
     // Back-pressure: wait for the log thread rather than drop an entry or grow without bound.
@@ -207,7 +229,8 @@ CK_RV Log::append(std::string leaf) {
     if (failed_.load()) return kLogFailed;
     ++buffered_;
   }
-  writer_->append_async(std::move(leaf), [this](audit::Result<std::uint64_t> r) { committed(r); });
+  writer_->append_async([e = std::move(e)]() { return leaf_of(e); },
+                        [this](audit::Result<std::uint64_t> r) { committed(r); });
   return CKR_OK;
 }
 
@@ -255,15 +278,8 @@ CK_RV finish(Token& t, const Op& op, CK_RV rv) {
     t_policy_rule.clear();
   }
   e.msg_sha256 = op.msg_sha256;
-  auto leaf = e.canonical();
-  if (!leaf) {
-    // Labels and owners are caller bytes; one that is not UTF-8 is logged as hex.
-    e.name = "hex:" + hex({reinterpret_cast<const std::uint8_t*>(op.key.label.data()), op.key.label.size()});
-    e.agent = "hex:" + hex({reinterpret_cast<const std::uint8_t*>(op.key.owner.data()), op.key.owner.size()});
-    leaf = e.canonical();
-  }
   Log* log = t.oplog();
-  const CK_RV logged = !leaf || !log ? CKR_FUNCTION_FAILED : log->append(std::move(leaf.value()));
+  const CK_RV logged = !log ? CKR_FUNCTION_FAILED : log->append(std::move(e));
   // An operation that succeeded but could not be logged does not count as done; a refusal keeps
   // its own code.
   return logged == CKR_OK || rv != CKR_OK ? rv : logged;

@@ -2,8 +2,8 @@
 // operation — sign, decrypt, decapsulate, wrap, unwrap, key generation, destroy — allowed or
 // refused, as one audit::Entry (docs/audit-log.md) in <slot dir>/keyops-audit.db. With
 // keyops_log = on the entry is durable before the C function returns; with relaxed (the default)
-// it is built on the caller's thread and handed to a bounded buffer that the audit writer's
-// thread commits in batches (docs/token.md "Key-operation log" for the exact guarantees and the
+// its fields are handed to a bounded buffer on the caller's thread and the audit writer's thread
+// makes the canonical bytes and commits them in batches (docs/token.md "Key-operation log" for the exact guarantees and the
 // fail-closed rule). Checkpoints are signed by the token's log key, an
 // ML-DSA-65 key that is no PKCS#11 object: its seed is sealed under the token's master key in the
 // token database (meta "oplog_key"), so no C_* function can find, export or use it. Its public key
@@ -103,10 +103,10 @@ class Log {
   // Commits what is buffered, then signs a checkpoint of what this process appended when the
   // signer is unlocked: the durability barrier of C_Finalize.
   ~Log();
-  // One canonical entry. on: CKR_OK once durable, CKR_FUNCTION_FAILED if it could not be.
-  // relaxed: CKR_OK once buffered (waiting for room at kBufferedEntries), kLogFailed once an
-  // earlier entry could not be committed.
-  CK_RV append(std::string leaf);
+  // One entry. on: CKR_OK once durable, CKR_FUNCTION_FAILED if it could not be. relaxed: CKR_OK
+  // once buffered (waiting for room at kBufferedEntries), kLogFailed once an earlier entry could
+  // not be committed; its canonical bytes are made on the log's thread, not the caller's.
+  CK_RV append(audit::Entry e);
   // kLogFailed once a buffered entry could not be committed (relaxed only); CKR_OK otherwise.
   CK_RV health() const { return failed_.load(std::memory_order_acquire) ? kLogFailed : CKR_OK; }
   // Waits up to `limit` for the buffer to empty, then signs a checkpoint (process exit).

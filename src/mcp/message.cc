@@ -234,6 +234,21 @@ Result<std::array<std::uint8_t, 32>, std::string> tool_digest(const Value& tool)
   }
 }
 
+namespace {
+// Whether the base64url loops may take their AVX2 blocks (b64url_avx2.cc); decided once.
+bool has_avx2() noexcept {
+#if defined(__x86_64__)
+  static const bool avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return avx2;
+#else
+  return false;
+#endif
+}
+}  // namespace
+
 std::string b64url_encode(std::span<const std::uint8_t> in) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -244,11 +259,7 @@ std::string b64url_encode(std::span<const std::uint8_t> in) {
   out.resize(in.size() / 3 * 4);
   char* o = out.data();
 #if defined(__x86_64__)
-  static const bool avx2 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
-  }();
-  if (avx2 && in.size() >= 28) {
+  if (has_avx2() && in.size() >= 28) {
     i = detail::b64url_encode_avx2(in.data(), in.size(), o);
     o += i / 3 * 4;
   }
@@ -295,6 +306,13 @@ bool b64url_decode(std::string_view in, std::vector<std::uint8_t>& out) {
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   std::uint8_t* o = out.data();
   std::size_t i = 0;
+#if defined(__x86_64__)
+  if (has_avx2()) {
+    i = detail::b64url_decode_avx2(in.data(), in.size(), o);
+    if (i == SIZE_MAX) return out.clear(), false;
+    o += i / 4 * 3;
+  }
+#endif
   for (; i + 4 <= in.size(); i += 4, o += 3) {
     const std::uint32_t a = kB64.v[p[i]], b = kB64.v[p[i + 1]], c = kB64.v[p[i + 2]], d = kB64.v[p[i + 3]];
     if ((a | b | c | d) & 0x80) return out.clear(), false;

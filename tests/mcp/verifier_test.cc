@@ -246,6 +246,36 @@ TEST(Base64url, EncodesEveryLengthAndByteLikeTheDefinition) {
   }
 }
 
+// The decoder takes 32-character blocks with AVX2 where the CPU has it: a character outside the
+// alphabet anywhere in a long input (every position, every byte value outside it) must be refused
+// exactly as the scalar loop refuses it, and everything valid must decode as before.
+TEST(Base64url, DecodingRefusesEveryForeignCharacterAtEveryPosition) {
+  std::mt19937 rng(4);
+  std::vector<std::uint8_t> raw(150);
+  for (auto& b : raw) b = static_cast<std::uint8_t>(rng());
+  const std::string good = b64url_encode(raw);  // 200 characters: six whole blocks and the rest
+  std::vector<std::uint8_t> out;
+  ASSERT_TRUE(b64url_decode(good, out));
+  ASSERT_EQ(out, raw);
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  for (int c = 0; c < 256; ++c) {
+    if (alphabet.find(static_cast<char>(c)) != std::string::npos) continue;
+    for (std::size_t pos = 0; pos < good.size(); pos += (c % 7) + 1) {
+      std::string bad = good;
+      bad[pos] = static_cast<char>(c);
+      ASSERT_FALSE(b64url_decode(bad, out)) << "byte " << c << " at " << pos;
+      ASSERT_TRUE(out.empty());
+    }
+  }
+  // Every alphabet character in every position of a block decodes to its value.
+  for (std::size_t v = 0; v < 64; ++v) {
+    std::string s(64, 'A');
+    for (std::size_t pos = 0; pos < s.size(); ++pos) s[pos] = alphabet[(v + pos) % 64];
+    ASSERT_TRUE(b64url_decode(s, out));
+    ASSERT_EQ(b64url_encode(out), s);
+  }
+}
+
 TEST(Base64url, StrictDecoding) {
   std::vector<std::uint8_t> out;
   EXPECT_TRUE(b64url_decode("AQID", out));

@@ -357,6 +357,46 @@ TEST_F(TokenOplog, RelaxedStillLogsAndVerifies) {
   EXPECT_EQ(rep.uncovered, 0u);
 }
 
+// The data's SHA-256 is left to the log's thread while the operation has consumed at most 64 KiB
+// (oplog::Digest::kDeferredBytes) and computed as the data comes beyond that: both give the digest
+// of everything signed, in both log modes (three 40 KB parts cross the limit at the second).
+TEST_F(TokenOplog, TheDigestOfALongMultiPartOperationIsOfAllItsData) {
+  for (const char* mode : {"on", "relaxed"}) {
+    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+    { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = " << mode << "\n"; }
+    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+    CK_SESSION_HANDLE s = ready_session();
+    CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
+    const CK_OBJECT_HANDLE k = mldsa(s, std::string("long-") + mode);
+    std::string all;
+    ASSERT_RV(CKR_OK, f_->C_SignInit(s, &m, k));
+    for (char c : {'a', 'b', 'c'}) {
+      std::string part(40000, c);
+      all += part;
+      ASSERT_RV(CKR_OK, f_->C_SignUpdate(s, reinterpret_cast<CK_BYTE_PTR>(part.data()), part.size()));
+    }
+    CK_ULONG n = 4000;
+    Bytes sig(n);
+    ASSERT_RV(CKR_OK, f_->C_SignFinal(s, sig.data(), &n));
+    const std::string small = "short";
+    (void)sign(s, m, k, bytes(small.c_str()));
+    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+    const auto es = entries();
+    auto named = [&](const char* fn) {
+      std::vector<audit::Entry> out;
+      for (const auto& e : where(es, fn, "allow"))
+        if (e.name == std::string("long-") + mode) out.push_back(e);
+      return out;
+    };
+    const auto finals = named("C_SignFinal"), singles = named("C_Sign");
+    ASSERT_EQ(finals.size(), 1u) << mode;
+    EXPECT_EQ(finals[0].msg_sha256, sha256_hex(all)) << mode;
+    ASSERT_EQ(singles.size(), 1u) << mode;
+    EXPECT_EQ(singles[0].msg_sha256, sha256_hex(small)) << mode;
+  }
+}
+
 // A label that is not UTF-8 (PKCS#11 labels are bytes) is logged as hex rather than failing the
 // entry, in both modes: relaxed makes the entry on the log's thread, on makes it on the caller's.
 TEST_F(TokenOplog, ALabelThatIsNotUtf8IsLoggedAsHex) {

@@ -89,24 +89,54 @@ const EVP_MD* sha256_md() {
   return md;
 }
 
-Digest::Digest() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ && EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), sha256_md(), nullptr) != 1) {
-    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
-    ctx_ = nullptr;
-  }
-}
 Digest::~Digest() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+bool Digest::hashing() {
+  if (ctx_) return true;
+  auto* c = EVP_MD_CTX_new();
+  if (!c || EVP_DigestInit_ex(c, sha256_md(), nullptr) != 1 ||
+      (!kept_.empty() && EVP_DigestUpdate(c, kept_.data(), kept_.size()) != 1)) {
+    EVP_MD_CTX_free(c);
+    return false;
+  }
+  ctx_ = c;
+  kept_.clear();
+  kept_.shrink_to_fit();
+  return true;
+}
+
 void Digest::update(std::span<const std::uint8_t> d) {
   used_ = true;
-  if (ctx_ && !d.empty()) EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), d.data(), d.size());
+  if (d.empty()) return;
+  if (!ctx_ && kept_.size() + d.size() <= kDeferredBytes) {
+    kept_.append(reinterpret_cast<const char*>(d.data()), d.size());
+    return;
+  }
+  if (hashing()) EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), d.data(), d.size());
 }
+
 std::string Digest::hex() {
-  if (!used_ || !ctx_) return {};
+  if (!used_ || !hashing()) return {};
   std::uint8_t md[32];
   unsigned n = 0;
   if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &n) != 1 || n != 32) return {};
   used_ = false;
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+  ctx_ = nullptr;
   return oplog::hex(md);
+}
+
+Digest::Taken Digest::take() {
+  Taken t;
+  if (used_ && !ctx_) {
+    t.data = std::move(kept_);
+    t.deferred = true;
+    kept_.clear();
+    used_ = false;
+    return t;
+  }
+  t.hex = hex();
+  return t;
 }
 
 std::string sha256_hex(const CK_BYTE* p, CK_ULONG n) {
@@ -202,7 +232,8 @@ namespace {
 // The entry's canonical bytes. Labels, owners and the policy rule are caller or policy bytes: one
 // that is not UTF-8 (a label of raw bytes, a rule cut inside a character) is logged as hex, so
 // that an entry never fails for what its strings hold.
-audit::Result<std::string> leaf_of(audit::Entry e) {
+audit::Result<std::string> leaf_of(audit::Entry e, const std::optional<std::string>& msg) {
+  if (msg) e.msg_sha256 = sha256_hex(reinterpret_cast<const CK_BYTE*>(msg->data()), msg->size());
   auto leaf = e.canonical();
   if (leaf) return leaf;
   auto as_hex = [](const std::string& s) {
@@ -217,9 +248,9 @@ audit::Result<std::string> leaf_of(audit::Entry e) {
 }
 }  // namespace
 
-CK_RV Log::append(audit::Entry e) {
+CK_RV Log::append(audit::Entry e, std::optional<std::string> msg) {
   if (!relaxed_) {
-    auto leaf = leaf_of(std::move(e));
+    auto leaf = leaf_of(std::move(e), msg);
     return leaf && writer_->append_leaf(std::move(leaf.value())).ok() ? CKR_OK : CKR_FUNCTION_FAILED;
   }
   {
@@ -229,7 +260,7 @@ CK_RV Log::append(audit::Entry e) {
     if (failed_.load()) return kLogFailed;
     ++buffered_;
   }
-  writer_->append_async([e = std::move(e)]() { return leaf_of(e); },
+  writer_->append_async([e = std::move(e), msg = std::move(msg)]() { return leaf_of(e, msg); },
                         [this](audit::Result<std::uint64_t> r) { committed(r); });
   return CKR_OK;
 }
@@ -248,7 +279,7 @@ void note_policy_rule(const std::string& line) {
   if (e != std::string::npos) t_policy_rule = line.substr(b, std::min<std::size_t>(e - b, 128));
 }
 
-CK_RV finish(Token& t, const Op& op, CK_RV rv) {
+CK_RV finish(Token& t, Op op, CK_RV rv) {
   if (!t.keyops_log()) {
     t_policy_rule.clear();
     return rv;
@@ -279,7 +310,9 @@ CK_RV finish(Token& t, const Op& op, CK_RV rv) {
   }
   e.msg_sha256 = op.msg_sha256;
   Log* log = t.oplog();
-  const CK_RV logged = !log ? CKR_FUNCTION_FAILED : log->append(std::move(e));
+  std::optional<std::string> msg;
+  if (op.msg_deferred) msg = std::move(op.msg);
+  const CK_RV logged = !log ? CKR_FUNCTION_FAILED : log->append(std::move(e), std::move(msg));
   // An operation that succeeded but could not be logged does not count as done; a refusal keeps
   // its own code.
   return logged == CKR_OK || rv != CKR_OK ? rv : logged;

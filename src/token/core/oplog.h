@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <sys/types.h>
@@ -41,18 +42,30 @@ struct KeyRef {
 KeyRef key_ref(const Object& o);
 KeyRef template_ref(std::span<const CK_ATTRIBUTE> t);
 
-// Incremental SHA-256 of the data an operation consumed (the entry's msg_sha256).
+// SHA-256 of the data an operation consumed (the entry's msg_sha256). Up to kDeferredBytes the
+// data is only kept, so that a relaxed log can hash it on its own thread (take()); beyond that it
+// is hashed as it comes, so a long multi-part operation never holds more.
 class Digest {
  public:
-  Digest();
+  static constexpr std::size_t kDeferredBytes = 64 * 1024;
+  Digest() = default;
   ~Digest();
   Digest(const Digest&) = delete;
   Digest& operator=(const Digest&) = delete;
   void update(std::span<const std::uint8_t> d);
-  std::string hex();  // finishes; "" when nothing was hashed
+  std::string hex();  // finishes; "" when nothing was consumed
+  // Finishes: the hex digest, or — while the data is still kept — the data to hash instead.
+  struct Taken {
+    std::string hex;
+    std::string data;
+    bool deferred = false;  // data holds the consumed bytes and hex is still to be computed
+  };
+  Taken take();
 
  private:
-  void* ctx_;
+  bool hashing();  // switches to hashing (what was kept first); false if OpenSSL failed
+  void* ctx_ = nullptr;
+  std::string kept_;
   bool used_ = false;
 };
 
@@ -106,7 +119,7 @@ class Log {
   // One entry. on: CKR_OK once durable, CKR_FUNCTION_FAILED if it could not be. relaxed: CKR_OK
   // once buffered (waiting for room at kBufferedEntries), kLogFailed once an earlier entry could
   // not be committed; its canonical bytes are made on the log's thread, not the caller's.
-  CK_RV append(audit::Entry e);
+  CK_RV append(audit::Entry e, std::optional<std::string> msg = std::nullopt);
   // kLogFailed once a buffered entry could not be committed (relaxed only); CKR_OK otherwise.
   CK_RV health() const { return failed_.load(std::memory_order_acquire) ? kLogFailed : CKR_OK; }
   // Waits up to `limit` for the buffer to empty, then signs a checkpoint (process exit).
@@ -140,8 +153,10 @@ struct Op {
   CK_MECHANISM_TYPE mech = 0;
   KeyRef key;
   std::string msg_sha256;
+  std::string msg{};          // with msg_deferred: the data whose SHA-256 the entry carries
+  bool msg_deferred = false;  // (hashed where the entry is made: the log's thread when relaxed)
 };
-CK_RV finish(Token& t, const Op& op, CK_RV rv);
+CK_RV finish(Token& t, Op op, CK_RV rv);
 
 // The MCP signing mechanism's policy rule for the operation running on this thread (set from the
 // decision log, read by finish), so a refusal names the rule, not only CKR_FUNCTION_REJECTED.

@@ -120,7 +120,9 @@ Status ended(CK_SESSION_HANDLE h, const char* fn, std::unique_ptr<OpT> Session::
     if (over) p = std::move(s.*pending);
   }
   if (!p) return st;
-  CK_RV rv = oplog::finish(*s.token, {fn, p->mech, p->key, p->digest.hex()}, st.rv());
+  auto consumed = p->digest.take();  // the SHA-256 itself is left to whoever makes the entry
+  CK_RV rv = oplog::finish(
+      *s.token, {fn, p->mech, p->key, std::move(consumed.hex), std::move(consumed.data), consumed.deferred}, st.rv());
   if (rv != st.rv() && out && out_len) std::memset(out, 0, *out_len);
   return Status(rv);
 }

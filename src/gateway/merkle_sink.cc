@@ -113,8 +113,6 @@ void MerkleSink::failed(const std::string& why) noexcept {
 
 void MerkleSink::record(const AuditRecord& r) noexcept {
   try {
-    auto leaf = to_entry(r, opt_.source).canonical();
-    if (!leaf) return failed("entry refused: " + leaf.error().message);
     {
       std::unique_lock l(mu_);
       // Bounded: a storage that stalls makes the relay wait at most max_wait per record.
@@ -124,7 +122,14 @@ void MerkleSink::record(const AuditRecord& r) noexcept {
       }
       ++pending_;
     }
-    writer_->append_async(std::move(leaf.value()), [this](audit::Result<std::uint64_t> res) {
+    // The entry — the message's SHA-256 and the canonical bytes — is made on the writer's thread,
+    // off the relay's path (to_entry cannot fail on wire strings; canonical() is checked anyway).
+    audit::Writer::LeafMaker make = [rec = r, source = opt_.source]() -> audit::Result<std::string> {
+      auto leaf = to_entry(rec, source).canonical();
+      if (!leaf) return audit::make_error(leaf.error().kind, "entry refused: " + leaf.error().message);
+      return leaf;
+    };
+    writer_->append_async(std::move(make), [this](audit::Result<std::uint64_t> res) {
       if (res) ++written_;
       else failed("append failed: " + res.error().message);
       {

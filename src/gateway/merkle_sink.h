@@ -1,7 +1,8 @@
 // The gateway's decisions in the tamper-evident audit log (docs/audit-log.md): each AuditRecord
 // becomes one audit::Entry (no payload, only the SHA-256 of the message) appended through an
 // audit::Writer, i.e. group commit into the configured storage and checkpoints signed every N
-// entries or T seconds. record() only queues: the relay never waits for an fsync; the queue is
+// entries or T seconds. record() only queues (the entry — message digest, canonical bytes — is
+// made on the writer's thread): the relay never waits for an fsync; the queue is
 // bounded, and a relay that outruns the storage for longer than `max_wait` loses records, which
 // are counted and reported on stderr (docs/gateway.md "Audit").
 #pragma once

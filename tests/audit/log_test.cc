@@ -360,6 +360,53 @@ TEST_F(LogTest, GroupCommitBatchesConcurrentAppends) {
 // Blocking appends from several threads (each may commit on its own thread when the writer is
 // idle) mixed with queued ones: every append is acknowledged with its own index, the log
 // verifies, and checkpoints keep coming (each newer than the last) while appends race.
+// Entries whose bytes are made on the commit thread (a leaf maker): each maker runs once, the
+// entries land in queue order among plain queued leaves, and a maker's error fails only its own
+// entry (the batch around it is committed).
+TEST_F(LogTest, LeafMakersRunOnTheCommitThreadAndFailAlone) {
+  auto s = std::move(open_sqlite(db_).value());
+  WriterOptions o;
+  o.origin = kOrigin;
+  o.signers = {mldsa_.get()};
+  o.batch_delay = std::chrono::milliseconds(20);  // the six appends share one batch
+  std::vector<Result<std::uint64_t>> got(6, make_error(Error::Kind::kIo, "not acknowledged"));
+  std::atomic<int> made{0}, done{0};
+  const auto caller = std::this_thread::get_id();
+  std::atomic<bool> on_caller{false};
+  {
+    Writer w(*s, o);
+    for (int i = 0; i < 6; ++i) {
+      auto ack = [&, i](Result<std::uint64_t> r) { got[i] = std::move(r), ++done; };
+      if (i % 2 == 0) {
+        w.append_async(entry(i).canonical().value(), ack);
+        continue;
+      }
+      w.append_async(Writer::LeafMaker([&, i]() -> Result<std::string> {
+                       ++made;
+                       if (std::this_thread::get_id() == caller) on_caller = true;
+                       if (i == 3) return make_error(Error::Kind::kInput, "refused by its maker");
+                       return entry(i).canonical();
+                     }),
+                     ack);
+    }
+    ASSERT_TRUE(w.checkpoint_now());
+  }
+  EXPECT_EQ(done.load(), 6);
+  EXPECT_EQ(made.load(), 3);
+  EXPECT_FALSE(on_caller.load());
+  ASSERT_FALSE(got[3]);
+  EXPECT_NE(got[3].error().message.find("refused by its maker"), std::string::npos);
+  std::vector<std::uint64_t> idx;
+  for (int i : {0, 1, 2, 4, 5}) {
+    ASSERT_TRUE(got[i]) << i << ": " << got[i].error().message;
+    idx.push_back(*got[i]);
+  }
+  EXPECT_EQ(idx, (std::vector<std::uint64_t>{0, 1, 2, 3, 4}));
+  auto rep = verify();
+  EXPECT_TRUE(rep.ok) << rep.problem;
+  EXPECT_EQ(rep.entries, 5u);
+}
+
 TEST_F(LogTest, BlockingAndQueuedAppendsInterleave) {
   auto s = std::move(open_sqlite(db_).value());
   WriterOptions o;

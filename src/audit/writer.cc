@@ -129,7 +129,11 @@ void Writer::run() {
     in_batch.reserve(n);
     for (auto& it : batch) {
       if (it.make) {
-        auto leaf = it.make();
+        Result<std::string> leaf = make_error(Error::Kind::kIo, "the entry could not be made (out of memory)");
+        try {
+          leaf = it.make();
+        } catch (...) {  // bad_alloc: this entry fails, the commit thread goes on
+        }
         if (!leaf) {
           it.done(leaf.error());
           continue;

@@ -58,6 +58,19 @@ void resolve_digest(AuditRecord& r) noexcept {
   r.digest_of.reset();
 }
 
+AuditRecord DigestBudget::admit(const AuditRecord& r, std::size_t& charged) {
+  AuditRecord out = r;
+  charged = 0;
+  if (!out.digest_of || !out.digest.empty()) return out;
+  const std::size_t n = out.digest_of->size();
+  std::size_t left = left_.load(std::memory_order_relaxed);
+  while (left >= n && !left_.compare_exchange_weak(left, left - n, std::memory_order_relaxed)) {
+  }
+  if (left >= n) charged = n;
+  else resolve_digest(out);  // no room: hashed here, the message is not held
+  return out;
+}
+
 Result<std::unique_ptr<JsonLinesSink>, std::string> JsonLinesSink::open(const std::string& path,
                                                                       std::chrono::milliseconds linger) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -86,9 +99,17 @@ JsonLinesSink::~JsonLinesSink() {
 
 void JsonLinesSink::record(const AuditRecord& r) noexcept {
   try {
+    std::size_t charged = 0;
+    AuditRecord rec = budget_.admit(r, charged);
     std::unique_lock lk(mu_);
     done_.wait(lk, [&] { return queue_.size() < kMaxQueued || stop_; });
-    queue_.push_back(r);
+    if (stop_) {  // the writer is gone or going: nothing would write this record
+      lk.unlock();
+      budget_.give_back(charged);
+      failures_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    queue_.emplace_back(std::move(rec), charged);
     ++queued_;
     // A thread that is writing or lingering picks the record up by itself: only a parked one
     // costs the relay a wake-up (once per burst, not per record).
@@ -105,9 +126,8 @@ void JsonLinesSink::flush() noexcept {
   std::unique_lock lk(mu_);
   flush_to_ = std::max(flush_to_, queued_);
   const std::uint64_t target = queued_;
-  parked_ = false;
-  work_.notify_one();
-  done_.wait(lk, [&] { return written_ >= target; });
+  work_.notify_one();  // ends a linger; a parked thread has nothing queued, so nothing to wait for
+  done_.wait(lk, [&] { return written_ >= target || stop_; });
 }
 
 // The writer: parked until a record comes, then it lingers so that the records of the next few
@@ -117,12 +137,13 @@ void JsonLinesSink::run() noexcept {
   for (;;) {
     if (queue_.empty()) {
       if (stop_) return;
-      parked_ = true;
+      parked_ = true;  // record() wakes a parked thread; flush() has nothing to wait for then
       work_.wait(lk, [&] { return stop_ || !queue_.empty(); });
+      parked_ = false;
       continue;
     }
     work_.wait_for(lk, linger_, [&] { return stop_ || flush_to_ > written_ || queue_.size() >= kMaxQueued; });
-    std::vector<AuditRecord> batch;
+    std::vector<std::pair<AuditRecord, std::size_t>> batch;
     batch.swap(queue_);
     lk.unlock();
     write_batch(batch);
@@ -132,27 +153,36 @@ void JsonLinesSink::run() noexcept {
   }
 }
 
-void JsonLinesSink::write_batch(std::vector<AuditRecord>& batch) noexcept {
+void JsonLinesSink::write_batch(std::vector<std::pair<AuditRecord, std::size_t>>& batch) noexcept {
   std::string out;
+  std::size_t lines = 0;
+  for (auto& [r, charged] : batch) {
+    resolve_digest(r);
+    budget_.give_back(charged);
+  }
   try {
-    for (auto& r : batch) {
-      resolve_digest(r);
+    for (auto& [r, charged] : batch) {
       out += to_json_line(r);
       out.push_back('\n');
+      ++lines;
     }
   } catch (...) {  // out of memory: the lines formatted so far still go out
-    failures_.fetch_add(1, std::memory_order_relaxed);
   }
   std::size_t off = 0;
   while (off < out.size()) {
     const ssize_t n = ::write(fd_, out.data() + off, out.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      failures_.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
+    if (n <= 0) break;
     off += static_cast<std::size_t>(n);
   }
+  // Every record not written whole counts (a line cut by a failed write counts as lost).
+  std::size_t whole = 0;
+  for (std::size_t i = 0, pos = 0; i < lines; ++i) {
+    pos = out.find('\n', pos);
+    if (pos == std::string::npos || pos >= off) break;
+    ++whole, ++pos;
+  }
+  if (whole < batch.size()) failures_.fetch_add(batch.size() - whole, std::memory_order_relaxed);
 }
 
 }  // namespace pqmcp::gateway

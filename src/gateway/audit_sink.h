@@ -43,6 +43,22 @@ struct AuditRecord {
 // memory leaves the digest empty: the record still goes out.
 void resolve_digest(AuditRecord& r) noexcept;
 
+// How many bytes of messages a sink may hold unhashed in its queue (records hand their message
+// over for hashing off the relay's path). Beyond it record() hashes on the caller's thread, so a
+// peer sending large messages while the storage stalls cannot make a sink hold more.
+class DigestBudget {
+ public:
+  static constexpr std::size_t kDefaultBytes = std::size_t{8} << 20;
+  explicit DigestBudget(std::size_t bytes = kDefaultBytes) : left_(bytes) {}
+  // The record to queue: r itself, or with its digest resolved now when the budget has no room.
+  // `charged` receives what to give back once the digest has been computed.
+  AuditRecord admit(const AuditRecord& r, std::size_t& charged);
+  void give_back(std::size_t n) noexcept { left_.fetch_add(n, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::size_t> left_;
+};
+
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
@@ -56,8 +72,10 @@ class AuditSink {
 // process's, such as connect and wrap sharing a file). A record reaches the file at most
 // `linger` after it was handed over (plus the write itself); the destructor, which every exit of
 // a gateway short of SIGKILL reaches, writes the rest, so an outright kill loses at most the last
-// `linger` of records. At kMaxQueued records a caller waits for room: memory stays bounded and
-// no record is dropped. docs/gateway.md "Audit".
+// `linger` of records. At kMaxQueued records a caller waits for room (the thread holds at most
+// one more batch while writing): memory stays bounded and no record is dropped; so are the
+// message bytes held for hashing (DigestBudget). A record handed over after the destructor began
+// is counted as a failure. docs/gateway.md "Audit".
 class JsonLinesSink final : public AuditSink {
  public:
   static constexpr std::chrono::milliseconds kDefaultLinger{5};
@@ -75,13 +93,14 @@ class JsonLinesSink final : public AuditSink {
  private:
   JsonLinesSink(int fd, std::chrono::milliseconds linger);
   void run() noexcept;
-  void write_batch(std::vector<AuditRecord>& batch) noexcept;
+  void write_batch(std::vector<std::pair<AuditRecord, std::size_t>>& batch) noexcept;
   int fd_;
   const std::chrono::milliseconds linger_;
   std::mutex mu_;
   std::condition_variable work_;  // records queued (woken only when the thread is parked), stop, flush
   std::condition_variable done_;  // a batch was written: room in the queue, flush() progress
-  std::vector<AuditRecord> queue_;
+  std::vector<std::pair<AuditRecord, std::size_t>> queue_;  // with the bytes charged to budget_
+  DigestBudget budget_;
   std::uint64_t queued_ = 0, written_ = 0;  // records handed over / written (or failed) so far
   std::uint64_t flush_to_ = 0;              // a flush() waits for written_ to reach this
   bool parked_ = false, stop_ = false;

@@ -113,22 +113,26 @@ void MerkleSink::failed(const std::string& why) noexcept {
 
 void MerkleSink::record(const AuditRecord& r) noexcept {
   try {
+    // The entry — the message's SHA-256 and the canonical bytes — is made on the writer's thread,
+    // off the relay's path (to_entry cannot fail on wire strings; canonical() is checked anyway).
+    std::size_t charged = 0;
+    AuditRecord rec = budget_.admit(r, charged);
+    audit::Writer::LeafMaker make = [this, rec = std::move(rec), charged, source = opt_.source]() {
+      auto leaf = to_entry(rec, source).canonical();
+      budget_.give_back(charged);  // the message's bytes are hashed (and dropped with the maker)
+      if (!leaf) return audit::Result<std::string>(audit::make_error(leaf.error().kind, "entry refused: " + leaf.error().message));
+      return leaf;
+    };
     {
       std::unique_lock l(mu_);
       // Bounded: a storage that stalls makes the relay wait at most max_wait per record.
       if (!cv_.wait_for(l, opt_.max_wait, [&] { return pending_ < opt_.max_pending; })) {
         l.unlock();
+        budget_.give_back(charged);
         return failed("queue full, the storage is not keeping up; record dropped");
       }
       ++pending_;
     }
-    // The entry — the message's SHA-256 and the canonical bytes — is made on the writer's thread,
-    // off the relay's path (to_entry cannot fail on wire strings; canonical() is checked anyway).
-    audit::Writer::LeafMaker make = [rec = r, source = opt_.source]() -> audit::Result<std::string> {
-      auto leaf = to_entry(rec, source).canonical();
-      if (!leaf) return audit::make_error(leaf.error().kind, "entry refused: " + leaf.error().message);
-      return leaf;
-    };
     writer_->append_async(std::move(make), [this](audit::Result<std::uint64_t> res) {
       if (res) ++written_;
       else failed("append failed: " + res.error().message);

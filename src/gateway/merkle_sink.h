@@ -59,6 +59,7 @@ class MerkleSink final : public AuditSink {
   void failed(const std::string& why) noexcept;
 
   MerkleSinkOptions opt_;
+  DigestBudget budget_;
   std::unique_ptr<audit::Storage> store_;
   std::vector<std::unique_ptr<audit::NoteSigner>> signers_;
   std::mutex mu_;

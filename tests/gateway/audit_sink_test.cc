@@ -6,7 +6,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <atomic>
+#include <fcntl.h>
 #include <fstream>
+#include <sys/stat.h>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -95,6 +98,22 @@ TEST(JsonLinesSink, FlushWaitsForWhatWasHandedOver) {
   EXPECT_EQ(f.lines().size(), 11u);
 }
 
+// flush() on an idle sink must not leave the thread unable to be woken: the next record is still
+// written by the thread on its own.
+TEST(JsonLinesSink, AFlushOnAnIdleSinkKeepsTheThreadWakeable) {
+  TempFile f;
+  auto sink = open_sink(f, std::chrono::milliseconds(2));
+  ASSERT_TRUE(sink);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the thread parks
+  sink->flush();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  sink->record(numbered(7));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (f.lines().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ASSERT_EQ(f.lines().size(), 1u);
+}
+
 TEST(JsonLinesSink, TheMessageDigestIsComputedByTheSink) {
   TempFile f;
   {
@@ -115,28 +134,88 @@ TEST(JsonLinesSink, TheMessageDigestIsComputedByTheSink) {
   EXPECT_EQ(lines[1]["digest"], "sha256:given");
 }
 
+// The file is a FIFO nobody reads yet: the writer thread blocks in write(), the queue fills, and
+// a caller beyond kMaxQueued records must wait (not drop, not grow); once the FIFO is read,
+// everything arrives, each producer's records in order.
 TEST(JsonLinesSink, AFullQueueMakesTheCallerWaitAndLosesNothing) {
   TempFile f;
+  ASSERT_EQ(::mkfifo(f.path.c_str(), 0600), 0);
+  const int reader = ::open(f.path.c_str(), O_RDONLY | O_NONBLOCK);  // so the sink's open does not block
+  ASSERT_GE(reader, 0);
   const int n = static_cast<int>(JsonLinesSink::kMaxQueued) * 3;
+  std::atomic<int> handed{0};
+  std::string text;
   {
-    auto sink = open_sink(f, std::chrono::milliseconds(20));
+    auto sink = open_sink(f, std::chrono::milliseconds(1));
     ASSERT_TRUE(sink);
-    std::thread a([&] { for (int i = 0; i < n; i += 2) sink->record(numbered(i)); });
-    std::thread b([&] { for (int i = 1; i < n; i += 2) sink->record(numbered(i)); });
+    std::thread a([&] { for (int i = 0; i < n; i += 2) sink->record(numbered(i)), ++handed; });
+    std::thread b([&] { for (int i = 1; i < n; i += 2) sink->record(numbered(i)), ++handed; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // In flight: what the pipe holds (~64 KiB, under a thousand lines), the batch the thread is
+    // blocked writing (at most kMaxQueued) and the queue (kMaxQueued): the callers must be waiting
+    // well short of n.
+    EXPECT_LT(handed.load(), n);
+    EXPECT_LE(handed.load(), 2 * static_cast<int>(JsonLinesSink::kMaxQueued) + 2000);
+    char buf[65536];
+    while (handed.load() < n || text.size() < 1) {  // drain while the producers finish
+      const ssize_t k = ::read(reader, buf, sizeof buf);
+      if (k > 0) text.append(buf, static_cast<std::size_t>(k));
+      else std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     a.join();
     b.join();
-    EXPECT_EQ(sink->failures(), 0u);
+    std::thread drain([&] {
+      for (;;) {
+        const ssize_t k = ::read(reader, buf, sizeof buf);
+        if (k > 0) text.append(buf, static_cast<std::size_t>(k));
+        else if (k == 0) break;  // the sink closed its end
+        else std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+    sink.reset();  // writes the rest, closes the FIFO
+    drain.join();
+    ::close(reader);
   }
-  const auto lines = f.lines();
-  ASSERT_EQ(lines.size(), static_cast<std::size_t>(n));
-  // Each producer's records keep their order.
+  std::vector<long> ids;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t nl = text.find('\n', pos);
+    ASSERT_NE(nl, std::string::npos);
+    ids.push_back(std::stol(json::Value::parse(text.substr(pos, nl - pos))["id"].get<std::string>()));
+    pos = nl + 1;
+  }
+  ASSERT_EQ(ids.size(), static_cast<std::size_t>(n));
   long last_even = -2, last_odd = -1;
-  for (const auto& l : lines) {
-    const long id = std::stol(l["id"].get<std::string>());
+  for (long id : ids) {
     long& last = id % 2 == 0 ? last_even : last_odd;
     EXPECT_EQ(id, last + 2);
     last = id;
   }
+}
+
+// A message too large for what the sink may hold unhashed is hashed when the record is handed
+// over; one that fits is kept for the sink's thread and its bytes are given back afterwards.
+TEST(DigestBudget, HashesOnTheCallerWhenFull) {
+  DigestBudget budget(10);
+  AuditRecord r = numbered(1);
+  r.digest_of = std::make_shared<const std::string>("abc");
+  std::size_t charged = 0;
+  AuditRecord kept = budget.admit(r, charged);
+  EXPECT_EQ(charged, 3u);
+  EXPECT_TRUE(kept.digest.empty());
+  ASSERT_TRUE(kept.digest_of);
+  AuditRecord big = numbered(2);
+  big.digest_of = std::make_shared<const std::string>(std::string(8, 'x'));  // 3 + 8 > 10
+  std::size_t charged2 = 0;
+  AuditRecord now = budget.admit(big, charged2);
+  EXPECT_EQ(charged2, 0u);
+  EXPECT_FALSE(now.digest_of);
+  EXPECT_EQ(now.digest.rfind("sha256:", 0), 0u);
+  budget.give_back(charged);
+  std::size_t charged3 = 0;
+  AuditRecord later = budget.admit(big, charged3);  // room again
+  EXPECT_EQ(charged3, 8u);
+  EXPECT_TRUE(later.digest_of);
 }
 
 TEST(JsonLinesSink, AFailingWriteIsCounted) {

@@ -53,7 +53,8 @@ export function makeEnv(pqmcp, { keep = false, module = '', alg = '' } = {}) {
     // most 5 s; the last read is returned either way and the caller's check reports it).
     audit(which, until = null) {
       const f = which === 'wrap' ? auditWrap : auditConnect;
-      const read = () => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+      // Whole lines only: the gateway may be writing the last one.
+      const read = () => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(0, -1).filter(Boolean).map((l) => JSON.parse(l)) : []);
       const size = () => (existsSync(f) ? statSync(f).size : -1);
       const nap = new Int32Array(new SharedArrayBuffer(4));
       let last = size(), still = 0;

@@ -357,9 +357,9 @@ TEST_F(TokenOplog, RelaxedStillLogsAndVerifies) {
   EXPECT_EQ(rep.uncovered, 0u);
 }
 
-// The data's SHA-256 is left to the log's thread while the operation has consumed at most 64 KiB
+// The data's SHA-256 is left to the log's thread while the operation has consumed at most 4 KiB
 // (oplog::Digest::kDeferredBytes) and computed as the data comes beyond that: both give the digest
-// of everything signed, in both log modes (three 40 KB parts cross the limit at the second).
+// of everything signed, in both log modes (parts of 3,000 bytes cross the limit at the second).
 TEST_F(TokenOplog, TheDigestOfALongMultiPartOperationIsOfAllItsData) {
   for (const char* mode : {"on", "relaxed"}) {
     ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
@@ -371,7 +371,7 @@ TEST_F(TokenOplog, TheDigestOfALongMultiPartOperationIsOfAllItsData) {
     std::string all;
     ASSERT_RV(CKR_OK, f_->C_SignInit(s, &m, k));
     for (char c : {'a', 'b', 'c'}) {
-      std::string part(40000, c);
+      std::string part(3000, c);
       all += part;
       ASSERT_RV(CKR_OK, f_->C_SignUpdate(s, reinterpret_cast<CK_BYTE_PTR>(part.data()), part.size()));
     }

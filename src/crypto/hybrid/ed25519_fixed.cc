@@ -628,6 +628,7 @@ Status prepare(std::span<const std::uint8_t, 32> pk, std::shared_ptr<const Table
     build_comb(na, k.d2, comb->c);
 #if PQMCP_ED25519_HAVE_IFMA
     if (ifma_active()) {
+      (void)base4();  // built here, where an allocation failure can be reported, not in verify()
       t->neg_a4 = std::make_unique<Comb4Box>();
       to_comb4(comb->c, t->neg_a4->c);
       comb.reset();

@@ -92,11 +92,14 @@ const EVP_MD* sha256_md() {
 Digest::~Digest() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 
 bool Digest::hashing() {
+  if (failed_) return false;
   if (ctx_) return true;
   auto* c = EVP_MD_CTX_new();
   if (!c || EVP_DigestInit_ex(c, sha256_md(), nullptr) != 1 ||
       (!kept_.empty() && EVP_DigestUpdate(c, kept_.data(), kept_.size()) != 1)) {
     EVP_MD_CTX_free(c);
+    failed_ = true;
+    kept_.clear();
     return false;
   }
   ctx_ = c;
@@ -107,16 +110,16 @@ bool Digest::hashing() {
 
 void Digest::update(std::span<const std::uint8_t> d) {
   used_ = true;
-  if (d.empty()) return;
+  if (d.empty() || failed_) return;
   if (!ctx_ && kept_.size() + d.size() <= kDeferredBytes) {
     kept_.append(reinterpret_cast<const char*>(d.data()), d.size());
     return;
   }
-  if (hashing()) EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), d.data(), d.size());
+  if (hashing() && EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), d.data(), d.size()) != 1) failed_ = true;
 }
 
 std::string Digest::hex() {
-  if (!used_ || !hashing()) return {};
+  if (!used_ || failed_ || !hashing()) return {};
   std::uint8_t md[32];
   unsigned n = 0;
   if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &n) != 1 || n != 32) return {};
@@ -128,7 +131,7 @@ std::string Digest::hex() {
 
 Digest::Taken Digest::take() {
   Taken t;
-  if (used_ && !ctx_) {
+  if (used_ && !ctx_ && !failed_) {
     t.data = std::move(kept_);
     t.deferred = true;
     kept_.clear();

@@ -44,10 +44,11 @@ KeyRef template_ref(std::span<const CK_ATTRIBUTE> t);
 
 // SHA-256 of the data an operation consumed (the entry's msg_sha256). Up to kDeferredBytes the
 // data is only kept, so that a relaxed log can hash it on its own thread (take()); beyond that it
-// is hashed as it comes, so a long multi-part operation never holds more.
+// is hashed as it comes. 4 KiB holds the signing input of an MCP message, and bounds what a full
+// relaxed buffer (kBufferedEntries) can hold to 16 MiB.
 class Digest {
  public:
-  static constexpr std::size_t kDeferredBytes = 64 * 1024;
+  static constexpr std::size_t kDeferredBytes = 4 * 1024;
   Digest() = default;
   ~Digest();
   Digest(const Digest&) = delete;
@@ -67,6 +68,7 @@ class Digest {
   void* ctx_ = nullptr;
   std::string kept_;
   bool used_ = false;
+  bool failed_ = false;  // OpenSSL failed once: no digest rather than one of part of the data
 };
 
 // SHA-256 of a caller's buffer as hex ("" for NULL).

@@ -202,6 +202,14 @@ class TokenOplog : public TokenTest {
     EXPECT_EQ(rep.uncovered, 0u);
   }
 
+  // Re-initialises the module with keyops_log = mode; a ready session of the new run.
+  CK_SESSION_HANDLE restart_with_log(const char* mode) {
+    EXPECT_RV(CKR_OK, f_->C_Finalize(nullptr));
+    { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = " << mode << "\n"; }
+    EXPECT_RV(CKR_OK, f_->C_Initialize(nullptr));
+    return ready_session();
+  }
+
   std::string ct_hex_;
 };
 
@@ -362,10 +370,7 @@ TEST_F(TokenOplog, RelaxedStillLogsAndVerifies) {
 // of everything signed, in both log modes (parts of 3,000 bytes cross the limit at the second).
 TEST_F(TokenOplog, TheDigestOfALongMultiPartOperationIsOfAllItsData) {
   for (const char* mode : {"on", "relaxed"}) {
-    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
-    { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = " << mode << "\n"; }
-    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
-    CK_SESSION_HANDLE s = ready_session();
+    const CK_SESSION_HANDLE s = restart_with_log(mode);
     CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
     const CK_OBJECT_HANDLE k = mldsa(s, std::string("long-") + mode);
     std::string all;
@@ -401,10 +406,7 @@ TEST_F(TokenOplog, TheDigestOfALongMultiPartOperationIsOfAllItsData) {
 // entry, in both modes: relaxed makes the entry on the log's thread, on makes it on the caller's.
 TEST_F(TokenOplog, ALabelThatIsNotUtf8IsLoggedAsHex) {
   for (const char* mode : {"on", "relaxed"}) {
-    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
-    { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = " << mode << "\n"; }
-    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
-    CK_SESSION_HANDLE s = ready_session();
+    const CK_SESSION_HANDLE s = restart_with_log(mode);
     const std::string label = std::string("k\xff\xfe-") + mode;
     EXPECT_FALSE(sign(s, {CKM_ML_DSA, nullptr, 0}, mldsa(s, label), bytes("x")).empty()) << mode;
     ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));  // relaxed: commits the buffer

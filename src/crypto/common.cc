@@ -1,4 +1,4 @@
-// Status names, secure wipe, zeroizing buffers and constant-time byte comparison.
+// Status names, secure wipe, zeroizing buffers, constant-time byte comparison and the SIMD switch.
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -6,9 +6,19 @@
 
 #include "crypto/ct.h"
 #include "crypto/secure.h"
+#include "crypto/simd.h"
 #include "crypto/status.h"
 
 namespace pqmcp::crypto {
+
+bool simd_allowed(bool avx512) noexcept {
+  auto set = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && std::strcmp(v, "1") == 0;
+  };
+  if (set("PQMCP_CRYPTO_PORTABLE")) return false;
+  return !avx512 || !set("PQMCP_CRYPTO_NO_AVX512");
+}
 
 const char* status_name(Status s) noexcept {
   switch (s) {

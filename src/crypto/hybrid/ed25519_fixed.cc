@@ -11,6 +11,8 @@
 #include <new>
 #include <vector>
 
+#include "crypto/simd.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define PQMCP_ED25519_HAVE_IFMA 1
@@ -439,9 +441,8 @@ struct Comb4Box {  // an array type cannot be allocated by make_unique
 bool ifma_active() noexcept {
   static const bool active = [] {
     __builtin_cpu_init();
-    const char* no512 = std::getenv("PQMCP_CRYPTO_NO_AVX512");  // tests and benchmarks: the scalar path
-    return (no512 == nullptr || std::strcmp(no512, "1") != 0) && __builtin_cpu_supports("avx512f") != 0 &&
-           __builtin_cpu_supports("avx512vl") != 0 && __builtin_cpu_supports("avx512ifma") != 0;
+    return simd_allowed(true) && __builtin_cpu_supports("avx512f") != 0 && __builtin_cpu_supports("avx512vl") != 0 &&
+           __builtin_cpu_supports("avx512ifma") != 0;
   }();
   return active;
 }

@@ -11,8 +11,9 @@
 // (j·2^(10i)·(-A), i = 0..25, j = 1..16, affine; signed radix-32 digits), the same shape as the
 // shared table for B, so [S]B + [h](-A) costs about 102 mixed additions and 5 doublings (plus
 // one inversion) instead of ~253 doublings and ~60 additions. Where the CPU has AVX-512 IFMA
-// (and PQMCP_CRYPTO_NO_AVX512 is not "1") the additions run four field multiplications at a
-// time and the combs are kept in that layout (~65 KiB instead of ~49 KiB): about 1.8x faster.
+// (and the environment allows AVX-512 code, crypto/simd.h) the additions run four field
+// multiplications at a time and the combs are kept in that layout (~65 KiB instead of ~49 KiB):
+// about 1.8x faster.
 //
 // Everything here is variable time: verification only handles public data (key, message,
 // signature), so no constant-time discipline is needed or attempted.

@@ -15,6 +15,7 @@
 
 #include "crypto/keccak/keccak_constants.h"
 #include "crypto/sha3.h"
+#include "crypto/simd.h"
 
 namespace pqmcp::crypto {
 namespace {
@@ -117,8 +118,7 @@ __attribute__((target("bmi,bmi2"))) void permute_bmi(std::uint64_t s[25]) noexce
 
 bool bmi_selected() noexcept {
   static const bool selected = [] {
-    const char* env = std::getenv("PQMCP_CRYPTO_PORTABLE");
-    if (env != nullptr && std::strcmp(env, "1") == 0) return false;
+    if (!simd_allowed(false)) return false;
     __builtin_cpu_init();  // may run before libgcc's own constructor (static initialisers)
     return __builtin_cpu_supports("bmi") != 0 && __builtin_cpu_supports("bmi2") != 0;
   }();

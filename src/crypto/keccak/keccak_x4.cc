@@ -7,6 +7,7 @@
 
 #include "crypto/secure.h"
 #include "crypto/sha3.h"
+#include "crypto/simd.h"
 
 namespace pqmcp::crypto {
 
@@ -29,13 +30,10 @@ Backend backend() noexcept {
   // the same machine and binary; the CPU check keeps older x86-64 CPUs working.
   static const Backend selected = [] {
 #if defined(__x86_64__)
-    const char* env = std::getenv("PQMCP_CRYPTO_PORTABLE");
-    if (env != nullptr && std::strcmp(env, "1") == 0) return Backend::kPortable;
+    if (!simd_allowed(false)) return Backend::kPortable;
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") == 0) return Backend::kPortable;
-    const char* no512 = std::getenv("PQMCP_CRYPTO_NO_AVX512");
-    if ((no512 == nullptr || std::strcmp(no512, "1") != 0) && __builtin_cpu_supports("avx512f") != 0 &&
-        __builtin_cpu_supports("avx512vl") != 0)
+    if (simd_allowed(true) && __builtin_cpu_supports("avx512f") != 0 && __builtin_cpu_supports("avx512vl") != 0)
       return Backend::kAvx512;
     return Backend::kAvx2;
 #else

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "crypto/ct.h"
+#include "crypto/simd.h"
 #include "crypto/mldsa/arith.h"
 #include "crypto/mldsa/arith_backends.h"
 #include "crypto/mldsa/ntt_constants.h"
@@ -241,10 +242,7 @@ bool cpu_has_avx2() noexcept {
 }
 
 bool avx2_backend_active() noexcept {
-  static const bool active = [] {
-    const char* force = std::getenv("PQMCP_CRYPTO_PORTABLE");
-    return !(force != nullptr && std::strcmp(force, "1") == 0) && cpu_has_avx2();
-  }();
+  static const bool active = simd_allowed(false) && cpu_has_avx2();
   return active;
 }
 

@@ -1,11 +1,13 @@
-// RFC 8032 Ed25519 through libsodium (verification against a loaded key through
-// ed25519_fixed, libsodium's exact rules), Ed448 through OpenSSL's EVP interface on raw keys.
+// RFC 8032 Ed25519: keys and one-off verification through libsodium, signing through
+// ed25519_sign (byte-identical to libsodium's), verification against a loaded key through
+// ed25519_fixed (libsodium's exact rules); Ed448 through OpenSSL's EVP interface on raw keys.
 #include "crypto/eddsa.h"
 
 #include <openssl/evp.h>
 #include <sodium.h>
 
 #include "crypto/hybrid/ed25519_fixed.h"
+#include "crypto/hybrid/ed25519_sign.h"
 #include "crypto/random.h"
 
 #include <memory>
@@ -103,13 +105,11 @@ Status SigningKey::sign(std::span<const std::uint8_t> msg, std::vector<std::uint
   } catch (...) {
     return Status::kInternal;
   }
-  if (c_ == Curve::kEd25519) {  // RFC 8032 §5.1.6, constant time in libsodium
-    unsigned long long len = 0;
-    if (crypto_sign_ed25519_detached(sig.data(), &len, msg.data(), msg.size(), ed25519_.data()) != 0 || len != n) {
-      sig.clear();
-      return Status::kInternal;
-    }
-    return Status::kOk;
+  if (c_ == Curve::kEd25519) {  // RFC 8032 §5.1.6, constant time (ed25519_sign.h)
+    const Status s = ed25519_sign::sign(std::span<const std::uint8_t, 64>(ed25519_.data(), 64), msg,
+                                        std::span<std::uint8_t, 64>(sig.data(), 64));
+    if (s != Status::kOk) sig.clear();
+    return s;
   }
   MdCtx md(EVP_MD_CTX_new());
   if (!md) {

@@ -13,6 +13,7 @@
 
 #include "crypto/hybrid/ed25519_curve.h"
 #include "crypto/hybrid/ed25519_ifma.h"
+#include "crypto/hybrid/ed25519_invert_vartime.h"
 
 namespace pqmcp::crypto::eddsa::ed25519_detail {
 namespace {
@@ -73,7 +74,7 @@ void build_comb(const P3& p, const Fe& d2, Comb& comb) {
     prefix[n] = acc;  // Z_0 ··· Z_(n-1)
     acc = mul(acc, pts[n].Z);
   }
-  Fe inv = invert(acc);  // (Z_0 ··· Z_last)^-1; no Z is 0 (the formulas are complete)
+  Fe inv = invert_vartime(acc);  // (Z_0 ··· Z_last)^-1; no Z is 0 (the formulas are complete)
   for (int n = kPoints - 1; n >= 0; --n) {
     const Fe zinv = mul(inv, prefix[n]);
     inv = mul(inv, pts[n].Z);
@@ -303,7 +304,7 @@ bool verify(const Table& t, std::span<const std::uint8_t> msg, std::span<const s
   }
 
   // encode(R') == R, byte for byte (libsodium's final comparison).
-  const Fe zinv = invert(acc.Z);
+  const Fe zinv = invert_vartime(acc.Z);
   std::uint8_t check[32];
   to_bytes(check, mul(acc.Y, zinv));
   check[31] |= static_cast<std::uint8_t>(is_negative(mul(acc.X, zinv)) << 7);

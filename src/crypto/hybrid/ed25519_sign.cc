@@ -13,10 +13,11 @@ namespace {
 
 using namespace ed25519_detail;
 
-// All ones if a == b, else 0 (a, b < 2^63).
+// All ones if a == b, else 0 (a, b < 2^63). The barrier on the result keeps the compiler from
+// knowing it is a mask, so it cannot turn its use into a branch or a masked load.
 inline u64 eq_mask(u64 a, u64 b) {
-  const u64 x = ct::barrier(a ^ b);
-  return ((x | (0 - x)) >> 63) - 1;
+  const u64 x = a ^ b;
+  return ct::barrier(((x | (0 - x)) >> 63) - 1);
 }
 
 // A signed digit's sign (1 if negative) and magnitude, without a branch.
@@ -44,7 +45,7 @@ Niels select(const Niels (&row)[kCols], std::int8_t e) {
     cmov(t.ymx, row[j].ymx, m);
     cmov(t.xy2d, row[j].xy2d, m);
   }
-  const u64 m = 0 - d.negative;
+  const u64 m = ct::barrier(0 - d.negative);
   const Fe ypx = t.ypx, minus = neg(t.xy2d);
   cmov(t.ypx, t.ymx, m);
   cmov(t.ymx, ypx, m);
@@ -68,16 +69,18 @@ P3 base_mul(const Comb& comb, const std::int8_t e[kDigits]) {
 // select() on the IFMA layout: lanes (y - x, y + x, 2dxy, 2).
 PQMCP_IFMA F4 select4(const Entry4 (&row)[kCols], std::int8_t e) {
   const SignedDigit d = split(e);
-  const __m256i want = _mm256_set1_epi64x(static_cast<long long>(d.magnitude));
   F4 t;
   t.l[0] = _mm256_set_epi64x(2, 0, 1, 1);  // the identity
   for (int i = 1; i < 5; ++i) t.l[i] = _mm256_setzero_si256();
   for (int j = 0; j < kCols; ++j) {
-    const __m256i m = _mm256_cmpeq_epi64(want, _mm256_set1_epi64x(j + 1));
+    // The mask comes from the scalar eq_mask, not from a vector compare: a compiler that sees a
+    // compare result may turn the select into loads under a mask register (clang does), and a
+    // masked-off load need not touch memory, so its timing could depend on the digit.
+    const __m256i m = _mm256_set1_epi64x(static_cast<long long>(eq_mask(d.magnitude, static_cast<u64>(j + 1))));
     const F4 x = load4(row[j]);
     for (int i = 0; i < 5; ++i) t.l[i] = _mm256_xor_si256(t.l[i], _mm256_and_si256(m, _mm256_xor_si256(t.l[i], x.l[i])));
   }
-  const __m256i m = _mm256_set1_epi64x(-static_cast<long long>(d.negative));
+  const __m256i m = _mm256_set1_epi64x(static_cast<long long>(ct::barrier(0 - d.negative)));
   const F4 n = neg_entry4(t);
   for (int i = 0; i < 5; ++i) t.l[i] = _mm256_xor_si256(t.l[i], _mm256_and_si256(m, _mm256_xor_si256(t.l[i], n.l[i])));
   return t;
@@ -104,9 +107,20 @@ void encode(const P3& p, std::uint8_t out[32]) {
 
 }  // namespace
 
+void prepare_tables() {
+#if PQMCP_ED25519_HAVE_IFMA
+  if (ifma_active()) {
+    (void)base4();
+    return;
+  }
+#endif
+  (void)constants();
+}
+
 Status sign(std::span<const std::uint8_t, 64> expanded, std::span<const std::uint8_t> msg,
             std::span<std::uint8_t, 64> sig) noexcept {
-  if (sodium_init() < 0) return Status::kInternal;
+  static const bool sodium_ok = sodium_init() >= 0;  // once: it takes a global lock per call
+  if (!sodium_ok) return Status::kInternal;
   const std::uint8_t* seed = expanded.data();
   const std::uint8_t* pk = expanded.data() + 32;
   // RFC 8032 §5.1.6 step 1: h = SHA-512(seed); s = the clamped lower half, prefix = the upper.

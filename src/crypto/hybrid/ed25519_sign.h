@@ -18,6 +18,10 @@
 
 namespace pqmcp::crypto::eddsa::ed25519_sign {
 
+// Builds the shared comb for B (~0.4 ms, once per process; throws std::bad_alloc). sign() uses it
+// and would otherwise build it on its first call, where an allocation failure cannot be reported.
+void prepare_tables();
+
 // `expanded` is libsodium's secret key form: the 32-byte private key (RFC 8032's seed) ‖ A.
 // kInternal only if libsodium cannot initialise.
 Status sign(std::span<const std::uint8_t, 64> expanded, std::span<const std::uint8_t> msg,

@@ -44,6 +44,7 @@ Status ed25519_expand(std::span<const std::uint8_t> seed, SecureBuffer& expanded
   std::uint8_t pk[32];
   try {
     expanded.resize(64);
+    ed25519_sign::prepare_tables();  // here, where an allocation failure can be reported
   } catch (...) {
     return Status::kInternal;
   }

@@ -62,7 +62,8 @@ void summary(FILE* out, const Recorder& r) {
         {"x25519/keygen", "x25519/derive"});
   ratio(out, r, "ML-DSA-65 sign / Ed25519 sign", {"mldsa65/sign"}, {"ed25519/sign"});
   ratio(out, r, "ML-DSA-65 verify / Ed25519 verify", {"mldsa65/verify"}, {"ed25519/verify"});
-  ratio(out, r, "pqmcp Ed25519 (libsodium) sign / OpenSSL Ed25519 sign", {"ed25519-pqmcp/sign"}, {"ed25519/sign"});
+  ratio(out, r, "pqmcp Ed25519 sign / OpenSSL Ed25519 sign", {"ed25519-pqmcp/sign"}, {"ed25519/sign"});
+  ratio(out, r, "pqmcp Ed25519 sign / libsodium Ed25519 sign", {"ed25519-pqmcp/sign"}, {"ed25519-libsodium/sign"});
   ratio(out, r, "pqmcp Ed25519 (libsodium) verify / OpenSSL Ed25519 verify", {"ed25519-pqmcp/verify"}, {"ed25519/verify"});
   ratio(out, r, "ML-DSA-65 sign / ECDSA P-256 sign", {"mldsa65/sign"}, {"ecdsa-p256/sign"});
   ratio(out, r, "ML-DSA-65 verify / ECDSA P-256 verify", {"mldsa65/verify"}, {"ecdsa-p256/verify"});

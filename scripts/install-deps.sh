@@ -9,7 +9,6 @@ packages=(
   clang libclang-rt-14-dev            # the sanitizer build and the libFuzzer harnesses
   libssl-dev zlib1g-dev               # OpenSSL 3.0 for classical algorithms and SHA-2
   libsodium-dev                       # Ed25519 (the classical half of composite signatures)
-  libmimalloc-dev                     # the pqmcp command's allocator
   libgtest-dev libbenchmark-dev nlohmann-json3-dev
   libsqlite3-dev                      # libpqhsm's token storage
   libcli11-dev libtomlplusplus-dev    # the pqmcp command line and its TOML config

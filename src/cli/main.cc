@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cli/allocator.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 
@@ -61,10 +60,7 @@ int main(int argc, char** argv) {
       "Exit codes: 0 ok, 1 verification failed, 2 usage, 3 config, 4 token/PIN/module, 5 not found, 6 I/O.\n"
       "PINs come from the config's pin_env / pin_file or a terminal prompt, never from arguments.");
   app.add_subcommand("selftest", "Run the algorithms' known-answer self-tests ([--quick])");
-  app.add_subcommand("version", "Print the version and the allocator in use")->callback([] {
-    std::puts("pqmcp 0.1.0");
-    std::printf("allocator: %s\n", allocator_description().c_str());
-  });
+  app.add_subcommand("version", "Print the version")->callback([] { std::puts("pqmcp 0.1.0"); });
   add_setup_commands(app, g);
   add_identity_commands(app, g);
   add_sign_commands(app, g);

@@ -91,9 +91,11 @@ inline Fe sqn(Fe a, int n) {
   return a;
 }
 
-// Canonical little-endian encoding (value mod p, bit 255 clear).
+// Canonical little-endian encoding (value mod p, bit 255 clear). Any limbs < 2^63: after carry()
+// limbs 1..4 are < 2^51 and limb 0 < 2^51 + 19·2^12, so the value is < 2p and one conditional
+// subtraction of p makes it canonical.
 inline void to_bytes(std::uint8_t s[32], const Fe& in) {
-  Fe h = carry(in);  // limbs 1..4 < 2^51, limb 0 < 2^51 + 19·2^4: the value is < 2p
+  Fe h = carry(in);  // limbs 1..4 < 2^51, limb 0 < 2^51 + 19·2^12: the value is < 2p
   // q = 1 iff h >= p, i.e. iff h + 19 carries into bit 255.
   u64 q = (h.v[0] + 19) >> 51;
   q = (h.v[1] + q) >> 51;
@@ -120,6 +122,14 @@ inline Fe from_bytes(const std::uint8_t s[32]) {
     for (int j = 0; j < 8; ++j) w[i] |= static_cast<u64>(s[8 * i + j]) << (8 * j);
   return {{w[0] & kMask, ((w[0] >> 51) | (w[1] << 13)) & kMask, ((w[1] >> 38) | (w[2] << 26)) & kMask,
            ((w[2] >> 25) | (w[3] << 39)) & kMask, (w[3] >> 12) & kMask}};
+}
+
+// a ≡ b (mod p). The comparison itself is not constant time: for public values (decoding, tests).
+inline bool equal(const Fe& a, const Fe& b) {
+  std::uint8_t x[32], y[32];
+  to_bytes(x, a);
+  to_bytes(y, b);
+  return std::memcmp(x, y, 32) == 0;
 }
 
 inline bool is_negative(const Fe& a) {  // RFC 8032: x is "negative" iff its canonical value is odd

@@ -18,14 +18,6 @@
 namespace pqmcp::crypto::eddsa::ed25519_detail {
 namespace {
 
-bool equal(const Fe& a, const Fe& b) {
-  std::uint8_t x[32], y[32];
-  to_bytes(x, a);
-  to_bytes(y, b);
-  return std::memcmp(x, y, 32) == 0;
-}
-
-
 // RFC 8032 §5.1.3 decoding, with a canonical y required (y < p); false if not a curve point.
 bool decode(const std::uint8_t s[32], const Constants& k, P3& out) {
   const Fe y = from_bytes(s);

@@ -7,7 +7,9 @@
 // coefficients d, e (made divisible by adding the right multiple of p, found from p^-1 mod 2^62).
 // Invariants (all values as integers): f odd; d·x ≡ f·1 and e·x ≡ g (mod p) up to the common
 // power of two the matrices remove; -2p < d, e < p. When g reaches 0, f = ±gcd(p, x) = ±1 and
-// d = ±x^-1. Nine batches always suffice for 255-bit inputs (8·62 < 590 < 10·62 divsteps bound).
+// d = ±x^-1. At most ten batches: 590 divsteps suffice for inputs below 2^256 (the
+// Bernstein-Yang bound as tightened for safegcd), and ten batches make 620; about one input in
+// 10^4 needs the tenth.
 #include "crypto/hybrid/ed25519_invert_vartime.h"
 
 #include <algorithm>

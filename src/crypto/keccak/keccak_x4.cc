@@ -66,6 +66,24 @@ void keccak_f1600_x4(std::uint64_t s[kKeccakX4Words]) noexcept {
   keccak_x4_internal::permute_portable(s);
 }
 
+namespace {
+
+// Byte k of state j's rate: lane k/8 (FIPS 202 §3.1.2 order), byte k%8 of it, at 8·(4·(k/8) + j) + k%8.
+inline std::uint8_t& state_byte(std::uint64_t* s, int j, std::size_t k) noexcept {
+  return reinterpret_cast<std::uint8_t*>(s)[8 * (4 * (k / 8) + static_cast<std::size_t>(j)) + k % 8];
+}
+
+// pad10*1 with the SHAKE suffix after `rest` bytes of the last block: the byte 0x1F holds the
+// suffix bits 1111 and the first padding 1, the top bit of the block's last byte is the final 1
+// (FIPS 202 §5.1, §6.2, Appendix B.2).
+template <std::size_t R>
+void pad_lane(std::uint64_t* s, int j, std::size_t rest) noexcept {
+  state_byte(s, j, rest) ^= 0x1F;
+  state_byte(s, j, R - 1) ^= 0x80;
+}
+
+}  // namespace
+
 template <std::size_t R>
 ShakeX4<R>::ShakeX4() noexcept {
   std::memset(s_, 0, sizeof s_);
@@ -90,16 +108,11 @@ void ShakeX4<R>::absorb_once(const std::uint8_t* const in[4], std::size_t len) n
     }
     keccak_f1600_x4(s_);
   }
-  // The last partial block (possibly empty), then pad10*1 with the SHAKE suffix: the byte 0x1F
-  // holds the suffix bits 1111 and the first padding 1, the top bit of the block's last byte is
-  // the final 1 (FIPS 202 §5.1, §6.2, Appendix B.2).
+  // The last partial block (possibly empty), then the padding.
   const std::size_t rest = len - off;
   for (int j = 0; j < 4; ++j) {
-    auto* bytes = reinterpret_cast<std::uint8_t*>(s_);
-    // Byte b of lane i in state j sits at 8·(4i + j) + b.
-    for (std::size_t k = 0; k < rest; ++k) bytes[8 * (4 * (k / 8) + j) + k % 8] ^= in[j][off + k];
-    bytes[8 * (4 * (rest / 8) + j) + rest % 8] ^= 0x1F;
-    bytes[8 * (4 * ((R - 1) / 8) + j) + (R - 1) % 8] ^= 0x80;
+    for (std::size_t k = 0; k < rest; ++k) state_byte(s_, j, k) ^= in[j][off + k];
+    pad_lane<R>(s_, j, rest);
   }
 }
 
@@ -114,7 +127,51 @@ void ShakeX4<R>::squeeze_blocks(std::uint8_t* const out[4], std::size_t blocks) 
   }
 }
 
+template <std::size_t R>
+KeccakLanesX4<R>::KeccakLanesX4() noexcept {
+  std::memset(s_, 0, sizeof s_);
+}
+
+template <std::size_t R>
+KeccakLanesX4<R>::~KeccakLanesX4() {
+  secure_wipe(s_, sizeof s_);
+}
+
+template <std::size_t R>
+void KeccakLanesX4<R>::reset(int j) noexcept {
+  for (std::size_t i = 0; i < 25; ++i) s_[4 * i + static_cast<std::size_t>(j)] = 0;
+}
+
+template <std::size_t R>
+void KeccakLanesX4<R>::xor_bytes(int j, const std::uint8_t* in, std::size_t len) noexcept {
+  std::size_t k = 0;
+  for (; len - k >= 8; k += 8) {
+    std::uint64_t lane;
+    std::memcpy(&lane, in + k, 8);
+    s_[4 * (k / 8) + static_cast<std::size_t>(j)] ^= lane;
+  }
+  for (; k < len; ++k) state_byte(s_, j, k) ^= in[k];
+}
+
+template <std::size_t R>
+void KeccakLanesX4<R>::pad_shake(int j, std::size_t len) noexcept {
+  pad_lane<R>(s_, j, len);
+}
+
+template <std::size_t R>
+void KeccakLanesX4<R>::permute() noexcept {
+  keccak_f1600_x4(s_);
+}
+
+template <std::size_t R>
+void KeccakLanesX4<R>::read(int j, std::uint8_t* out, std::size_t len) const noexcept {
+  std::size_t k = 0;
+  for (; len - k >= 8; k += 8) std::memcpy(out + k, &s_[4 * (k / 8) + static_cast<std::size_t>(j)], 8);
+  for (; k < len; ++k) out[k] = state_byte(const_cast<std::uint64_t*>(s_), j, k);
+}
+
 template class ShakeX4<168>;
 template class ShakeX4<136>;
+template class KeccakLanesX4<136>;
 
 }  // namespace pqmcp::crypto

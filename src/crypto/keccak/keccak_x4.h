@@ -57,6 +57,33 @@ class ShakeX4 {
   alignas(32) std::uint64_t s_[kKeccakX4Words];
 };
 
+// Four independent sponges of rate R in the lanes of one four-way state, each started, fed and
+// read on its own between shared permutations (FIPS 202 §4). A caller with one serial hash to
+// compute (ML-DSA's c̃) lets other streams ride in the lanes it would leave idle: the four-way
+// permutation costs about what one scalar permutation does. Lane indices and lengths are public.
+template <std::size_t R>
+class KeccakLanesX4 {
+ public:
+  static constexpr std::size_t kRate = R;
+  KeccakLanesX4() noexcept;  // all four lanes zero
+  ~KeccakLanesX4();          // wipes the states: lanes may hold secret seeds
+  KeccakLanesX4(const KeccakLanesX4&) = delete;
+  KeccakLanesX4& operator=(const KeccakLanesX4&) = delete;
+
+  void reset(int j) noexcept;  // lane j := the all-zero state
+  // XORs in[0..len) into lane j's rate from its first byte; len <= R.
+  void xor_bytes(int j, const std::uint8_t* in, std::size_t len) noexcept;
+  // XORs SHAKE's pad10*1 with suffix 1111 into lane j after `len` message bytes of the last block
+  // (len < R), as ShakeX4::absorb_once does (FIPS 202 §5.1, §6.2).
+  void pad_shake(int j, std::size_t len) noexcept;
+  void permute() noexcept;  // all four lanes, one keccak_f1600_x4
+  // Copies the first len bytes (len <= R) of lane j's rate to out.
+  void read(int j, std::uint8_t* out, std::size_t len) const noexcept;
+
+ private:
+  alignas(32) std::uint64_t s_[kKeccakX4Words];
+};
+
 using Shake128x4 = ShakeX4<168>;
 using Shake256x4 = ShakeX4<136>;
 

@@ -96,22 +96,33 @@ void expand_s(const Params& p, PolyVecL& s1, PolyVecK& s2, std::span<const std::
 // ExpandMask (Algorithm 34): y[r] = expand_mask_poly(ρ'', κ + r) for r < l.
 void expand_mask(const Params& p, PolyVecL& y, std::span<const std::uint8_t, 64> rho2,
                  std::uint16_t kappa) noexcept;
-// ExpandMask for the rejection loop of Sign_internal (Algorithm 7 line 11). κ advances by l per
-// iteration, so the loop consumes the nonces 0, 1, 2, ... in order; with the four-way Keccak
-// they are hashed four consecutive nonces at a time regardless of l, and the polynomials of a
-// batch that the current κ does not use wait in `ahead` for the next iteration (ML-DSA-65,
-// l = 5, would otherwise hash its fifth polynomial alone on the scalar permutation every time).
-// Same output as expand_mask. Set ahead.count = 0 before the first call for a given ρ''; it
-// holds mask polynomials, so it must live in wiped memory.
-struct MaskAhead {
-  Poly y[4];
-  std::uint16_t first;  // nonce of y[0]
-  std::uint16_t count;  // valid entries
-};
-void expand_mask_stream(const Params& p, PolyVecL& y, std::span<const std::uint8_t, 64> rho2,
-                        std::uint16_t kappa, MaskAhead& ahead) noexcept;
 // SampleInBall (Algorithm 29) from a public c̃.
 void sample_in_ball(Poly& c, std::span<const std::uint8_t> ctilde, int tau) noexcept;
+// The same from the XOF's output H(c̃) given block by block: next(buf) writes its next 136
+// bytes (SHAKE256's rate) to buf. c̃ is public, so the rejection loop and the data-dependent
+// indices are fine.
+template <class Next>
+void sample_in_ball_from(Poly& c, int tau, Next&& next) noexcept {
+  std::uint8_t buf[136];
+  next(buf);
+  std::uint64_t signs = 0;
+  for (int i = 0; i < 8; ++i) signs |= std::uint64_t{buf[i]} << (8 * i);
+  std::size_t pos = 8;
+  for (int i = 0; i < kN; ++i) c.c[i] = 0;
+  for (int i = kN - tau; i < kN; ++i) {
+    unsigned j;
+    do {
+      if (pos == sizeof buf) {
+        next(buf);
+        pos = 0;
+      }
+      j = buf[pos++];
+    } while (j > static_cast<unsigned>(i));
+    c.c[i] = c.c[j];
+    c.c[j] = 1 - 2 * static_cast<std::int32_t>(signs & 1);
+    signs >>= 1;
+  }
+}
 
 // ---- Bit packing (FIPS 204 §7.1-7.2); out/in sizes are the caller's responsibility ----
 

@@ -121,9 +121,10 @@ Status sign_impl(const PreparedPrivateKey& key, const Formatted* f, const Bytes*
   const Params& p = params(key.param_set());
   if (rnd_in == nullptr && mode != Randomness::kHedged && mode != Randomness::kDeterministic)
     return Status::kUnsupported;
-  // The loop's vectors: one heap allocation per signature, wiped when it goes.
-  const std::unique_ptr<internal::SignWorkspace> ws = internal::new_sign_workspace();
+  // The loop's vectors: this thread's workspace, wiped when the signature is done.
+  internal::SignWorkspace* const ws = internal::thread_sign_workspace();
   if (ws == nullptr) return Status::kInternal;
+  const internal::WipeOnExit wipe(*ws);
   std::uint8_t mu[64];
   if (mu_in != nullptr) std::memcpy(mu, mu_in, 64);
   else mu_from_tr(key.tr(), mprime != nullptr ? *mprime : Bytes{}, f, mu);

@@ -7,6 +7,7 @@
 #include <new>
 
 #include "crypto/ct.h"
+#include "crypto/keccak/keccak_x4.h"
 #include "crypto/secure.h"
 #include "crypto/sha3.h"
 
@@ -49,7 +50,8 @@ std::unique_ptr<T> allocate() noexcept {
 }  // namespace
 
 KeyWorkspace::~KeyWorkspace() { secure_wipe(&s, sizeof s); }
-SignWorkspace::~SignWorkspace() { secure_wipe(&s, sizeof s); }
+SignWorkspace::~SignWorkspace() { wipe(); }
+void SignWorkspace::wipe() noexcept { secure_wipe(&s, sizeof s); }
 PreparedSign::~PreparedSign() {
   secure_wipe(&key, sizeof key);
   secure_wipe(&s1hat, sizeof s1hat);
@@ -59,7 +61,11 @@ PreparedSign::~PreparedSign() {
 }
 
 std::unique_ptr<KeyWorkspace> new_key_workspace() noexcept { return allocate<KeyWorkspace>(); }
-std::unique_ptr<SignWorkspace> new_sign_workspace() noexcept { return allocate<SignWorkspace>(); }
+SignWorkspace* thread_sign_workspace() noexcept {
+  thread_local std::unique_ptr<SignWorkspace> ws;
+  if (ws == nullptr) ws = allocate<SignWorkspace>();  // again after a failed attempt
+  return ws.get();
+}
 std::unique_ptr<PreparedSign> new_prepared_sign() noexcept { return allocate<PreparedSign>(); }
 std::unique_ptr<PreparedVerify> new_prepared_verify() noexcept { return allocate<PreparedVerify>(); }
 
@@ -183,14 +189,19 @@ void sign_from_mu(const Params& p, const PreparedSign& prepared, SignWorkspace& 
   }
   // Lines 2-4 (ŝ1, ŝ2, t̂0) were done by prepare_private_key.
 
-  w.mask_ahead.count = 0;
-  w.mask_ahead.first = 0;
+  // With a fast four-way Keccak the loop's hashes go through w.pipe (sign_pipe.h); otherwise
+  // each is computed on its own, the mask polynomial by polynomial.
+  const bool pipe = keccak_x4_internal::avx2_selected();
+  if (pipe) w.pipe.start(p, w.rho2);
   std::uint8_t* ctilde = sig;
   const std::size_t w1b = p.w1_poly_bytes();
   // No iteration cap: FIPS 204 defines none, and an abort would itself leak (ACVP spec).
   for (std::uint16_t kappa = 0;; kappa = static_cast<std::uint16_t>(kappa + p.l)) {
     // y = ExpandMask(ρ'', κ) (line 11), w = NTT^-1(Â ∘ NTT(y)) (line 12).
-    expand_mask_stream(p, w.y, w.rho2, kappa, w.mask_ahead);
+    if (pipe)
+      w.pipe.expand_mask(w.y, kappa);
+    else
+      expand_mask(p, w.y, w.rho2, kappa);
     for (int r = 0; r < p.l; ++r) {
       w.z.v[r] = w.y.v[r];
       ntt(w.z.v[r]);
@@ -203,16 +214,23 @@ void sign_from_mu(const Params& p, const PreparedSign& prepared, SignWorkspace& 
       pack_w1(w.w1_packed + w1b * sz(i), w.w1.v[i], p);
     }
     // c̃ = H(μ ‖ w1Encode(w1), λ/4) (line 15).
-    {
+    const std::span<const std::uint8_t> w1_enc(w.w1_packed, w1b * sz(p.k));
+    if (pipe) {
+      w.pipe.challenge(mu, w1_enc, ctilde);
+    } else {
       Shake256 h;
       h.absorb(mu);
-      h.absorb(std::span<const std::uint8_t>(w.w1_packed, w1b * sz(p.k)));
+      h.absorb(w1_enc);
       h.squeeze(std::span(ctilde, p.ctilde_bytes));
     }
     // H is modelled as a random oracle: c̃ reveals nothing about the secrets, even for
     // iterations that are later rejected (FIPS 204 §3.4 security argument; mldsa-native).
     PQMCP_CT_DECLASSIFY(ctilde, p.ctilde_bytes);
-    sample_in_ball(w.c, std::span<const std::uint8_t>(ctilde, p.ctilde_bytes), p.tau);
+    const std::span<const std::uint8_t> ct(ctilde, p.ctilde_bytes);
+    if (pipe)
+      w.pipe.sample_in_ball(w.c, ct);
+    else
+      sample_in_ball(w.c, ct, p.tau);
     w.chat = w.c;
     ntt(w.chat);  // ĉ (line 16)
 

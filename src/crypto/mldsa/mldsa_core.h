@@ -9,6 +9,7 @@
 #include <span>
 
 #include "crypto/mldsa/arith.h"
+#include "crypto/mldsa/sign_pipe.h"
 #include "crypto/status.h"
 
 namespace pqmcp::crypto::mldsa::internal {
@@ -70,9 +71,22 @@ struct SignWorkspace {  // the rejection loop of Sign_internal
     PolyVecL y, z;
     PolyVecK w1, w0, h;
     Poly c, chat;  // the challenge and NTT(c)
-    MaskAhead mask_ahead;  // mask polynomials hashed for the next κ
+    SignPipe pipe;  // the loop's hashing on the four-way Keccak (mask polynomials hashed ahead)
   } s;
   ~SignWorkspace();
+  void wipe() noexcept;  // zeroes s
+};
+
+// Wipes a workspace when the operation that uses it ends, whichever way it ends.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(SignWorkspace& ws) noexcept : ws_(ws) {}
+  ~WipeOnExit() { ws_.wipe(); }
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+ private:
+  SignWorkspace& ws_;
 };
 
 struct VerifyWorkspace {  // Verify_internal; everything is public
@@ -84,7 +98,12 @@ struct VerifyWorkspace {  // Verify_internal; everything is public
 
 // nullptr if the allocation fails (callers report Status::kInternal; nothing here throws).
 std::unique_ptr<KeyWorkspace> new_key_workspace() noexcept;
-std::unique_ptr<SignWorkspace> new_sign_workspace() noexcept;
+// The calling thread's signing workspace, allocated on its first signature and kept for the
+// thread's life: allocating and freeing its ~60 KB per signature makes glibc hand the heap's top
+// back to the kernel and fault it in again, a dozen page faults per signature. It holds nothing
+// between signatures: the signer wipes it when done (WipeOnExit). nullptr if it cannot be
+// allocated.
+SignWorkspace* thread_sign_workspace() noexcept;
 std::unique_ptr<PreparedSign> new_prepared_sign() noexcept;
 std::unique_ptr<PreparedVerify> new_prepared_verify() noexcept;
 

@@ -227,54 +227,12 @@ void expand_mask(const Params& p, PolyVecL& y, std::span<const std::uint8_t, 64>
   for (; e < p.l; ++e) expand_mask_poly(y.v[e], rho2, static_cast<std::uint16_t>(kappa + e), p);
 }
 
-void expand_mask_stream(const Params& p, PolyVecL& y, std::span<const std::uint8_t, 64> rho2,
-                        std::uint16_t kappa, MaskAhead& ahead) noexcept {
-  // Branches depend only on nonces and counts, which are public (κ is the iteration counter).
-  for (int r = 0; r < p.l; ++r) {
-    const auto nonce = static_cast<std::uint16_t>(kappa + r);
-    auto offset = static_cast<std::uint16_t>(nonce - ahead.first);
-    if (offset >= ahead.count) {
-      ahead.first = nonce;
-      offset = 0;
-      if (batch_keccak()) {
-        Poly* out[4] = {&ahead.y[0], &ahead.y[1], &ahead.y[2], &ahead.y[3]};
-        const std::uint16_t n[4] = {nonce, static_cast<std::uint16_t>(nonce + 1),
-                                    static_cast<std::uint16_t>(nonce + 2), static_cast<std::uint16_t>(nonce + 3)};
-        expand_mask_x4(p, out, rho2, n);
-        ahead.count = 4;
-      } else {  // one at a time: nothing is hashed ahead without the four-way permutation
-        expand_mask_poly(ahead.y[0], rho2, nonce, p);
-        ahead.count = 1;
-      }
-    }
-    y.v[r] = ahead.y[offset];
-  }
-}
-
 // FIPS 204 Algorithm 29 (SampleInBall). c̃ is public (declassified by the caller), so the
 // rejection loop and the data-dependent indices are fine here.
 void sample_in_ball(Poly& c, std::span<const std::uint8_t> ctilde, int tau) noexcept {
   Shake256 xof;
   xof.absorb(ctilde);
-  std::uint8_t buf[Shake256::kRate];
-  xof.squeeze(buf);
-  std::uint64_t signs = 0;
-  for (int i = 0; i < 8; ++i) signs |= std::uint64_t{buf[i]} << (8 * i);
-  std::size_t pos = 8;
-  for (int i = 0; i < kN; ++i) c.c[i] = 0;
-  for (int i = kN - tau; i < kN; ++i) {
-    unsigned j;
-    do {
-      if (pos == sizeof buf) {
-        xof.squeeze(buf);
-        pos = 0;
-      }
-      j = buf[pos++];
-    } while (j > static_cast<unsigned>(i));
-    c.c[i] = c.c[j];
-    c.c[j] = 1 - 2 * static_cast<std::int32_t>(signs & 1);
-    signs >>= 1;
-  }
+  sample_in_ball_from(c, tau, [&xof](std::uint8_t* buf) { xof.squeeze(std::span<std::uint8_t>(buf, Shake256::kRate)); });
 }
 
 }  // namespace pqmcp::crypto::mldsa::internal

@@ -1,8 +1,10 @@
 # ML-DSA (FIPS 204). arith_portable.cc, sample.cc and pack.cc form the arithmetic backend
-# behind arith.h; mldsa_core.cc and mldsa.cc hold the algorithms and the public API.
+# behind arith.h; sign_pipe.cc runs the signing loop's hashes on the four-way Keccak;
+# mldsa_core.cc and mldsa.cc hold the algorithms and the public API.
 list(APPEND PQMCP_CRYPTO_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/arith_portable.cc
   ${CMAKE_CURRENT_LIST_DIR}/sample.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sign_pipe.cc
   ${CMAKE_CURRENT_LIST_DIR}/pack.cc
   ${CMAKE_CURRENT_LIST_DIR}/mldsa_core.cc
   ${CMAKE_CURRENT_LIST_DIR}/mldsa.cc

@@ -231,10 +231,11 @@ TEST(MlDsaInvalid, ZBoundIsTheOnlyFailingCheck) {
   for (ParamSet ps : kAllSets) {
     Fixture f = make(ps);
     const Params& p = params(ps);
-    auto ws = new_sign_workspace();
+    SignWorkspace* ws = thread_sign_workspace();
     auto prepared = new_prepared_sign();
     ASSERT_NE(ws, nullptr);
     ASSERT_NE(prepared, nullptr);
+    const WipeOnExit wipe(*ws);  // the thread's signing workspace, shared with real signatures
     auto& w = ws->s;
     ASSERT_EQ(prepare_private_key(p, f.sk.data(), *prepared), Status::kOk);
     std::array<std::uint8_t, 64> mu;

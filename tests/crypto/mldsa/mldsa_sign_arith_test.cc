@@ -8,11 +8,14 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <span>
 #include <vector>
 
 #include "crypto/mldsa/arith.h"
+#include "crypto/mldsa/sign_pipe.h"
+#include "crypto/sha3.h"
 
 namespace pqmcp::crypto::mldsa {
 namespace {
@@ -111,27 +114,50 @@ TEST_F(MlDsaSignArith, PackW1IsSimpleBitPack) {
   }
 }
 
-TEST_F(MlDsaSignArith, MaskStreamMatchesExpandMask) {
-  // The rejection loop's κ sequence (step l), from 0 and across the 16-bit nonce wrap-around.
+TEST_F(MlDsaSignArith, SignPipeMatchesTheSeparateHashes) {
+  // The rejection loop's sequence: ExpandMask at κ (step l), c̃ = H(μ ‖ w1), SampleInBall(c̃),
+  // whose permutations carry the mask streams of later κ. Each output must equal the hash
+  // computed on its own, from κ = 0 and across the 16-bit nonce wrap-around (a κ other than the
+  // loop's next one restarts the pipe), with runs of rejected rounds of every length.
   for (const Params* p : {&kParams44, &kParams65, &kParams87}) {
-    for (std::uint16_t start : {std::uint16_t{0}, std::uint16_t{65531}}) {
-      std::uint8_t rho2[64];
+    for (std::uint16_t start : {std::uint16_t{0}, std::uint16_t{65526}}) {
+      std::uint8_t rho2[64], mu[64];
       for (auto& b : rho2) b = static_cast<std::uint8_t>(uniform(0, 255));
       const std::span<const std::uint8_t, 64> r2(rho2, 64);
-      MaskAhead ahead;
-      ahead.count = 0;
-      ahead.first = 0;
-      for (int it = 0; it < 6; ++it) {
+      auto pipe = std::make_unique<SignPipe>();
+      pipe->start(*p, r2);
+      for (int it = 0; it < 12; ++it) {
         const auto kappa = static_cast<std::uint16_t>(start + it * p->l);
         PolyVecL want, got;
         expand_mask(*p, want, r2, kappa);
-        expand_mask_stream(*p, got, r2, kappa, ahead);
+        pipe->expand_mask(got, kappa);
         for (int r = 0; r < p->l; ++r) {
           ASSERT_EQ(std::memcmp(want.v[r].c, got.v[r].c, sizeof got.v[r].c), 0)
               << "l " << p->l << " kappa " << kappa << " r " << r;
           Poly one;  // and each equals the single-polynomial definition
           expand_mask_poly(one, r2, static_cast<std::uint16_t>(kappa + r), *p);
           ASSERT_EQ(std::memcmp(one.c, got.v[r].c, sizeof one.c), 0) << "l " << p->l << " r " << r;
+        }
+        for (auto& b : mu) b = static_cast<std::uint8_t>(uniform(0, 255));
+        std::vector<std::uint8_t> w1(p->w1_poly_bytes() * static_cast<std::size_t>(p->k));
+        for (auto& b : w1) b = static_cast<std::uint8_t>(uniform(0, 255));
+        std::vector<std::uint8_t> ct_want(p->ctilde_bytes), ct_got(p->ctilde_bytes);
+        Shake256 h;
+        h.absorb(std::span<const std::uint8_t>(mu, 64));
+        h.absorb(w1);
+        h.squeeze(ct_want);
+        pipe->challenge(std::span<const std::uint8_t, 64>(mu, 64), w1, ct_got.data());
+        ASSERT_EQ(ct_got, ct_want) << "l " << p->l << " kappa " << kappa;
+        Poly c_want, c_got;
+        sample_in_ball(c_want, ct_want, p->tau);
+        pipe->sample_in_ball(c_got, ct_want);
+        ASSERT_EQ(std::memcmp(c_want.c, c_got.c, sizeof c_got.c), 0) << "l " << p->l << " kappa " << kappa;
+        if (it % 3 == 2) {  // now and then a round without the two hashes (a test of the ring)
+          const auto k2 = static_cast<std::uint16_t>(start + (++it) * p->l);
+          expand_mask(*p, want, r2, k2);
+          pipe->expand_mask(got, k2);
+          for (int r = 0; r < p->l; ++r)
+            ASSERT_EQ(std::memcmp(want.v[r].c, got.v[r].c, sizeof got.v[r].c), 0) << "kappa " << k2 << " r " << r;
         }
       }
     }

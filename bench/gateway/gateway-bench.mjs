@@ -2,7 +2,8 @@
 // gateway-bench: sequential `tools/call echo` round trips to server-everything over stdio,
 // directly and through `pqmcp connect` + `pqmcp wrap` (composite ML-DSA-65+Ed25519 signing on
 // both sides with keys in libpqhsm, verification on both sides, audit files written), in the
-// same run. Prints p50/p99 latency of each path, the latency added, and calls/s.
+// same run. Prints p50/p99 latency of each path, the latency added, calls/s, and the CPU time
+// the two gateway processes took per round trip (main threads, all threads; Linux /proc).
 // Usage: node gateway-bench.mjs PQMCP [--calls N] [--warmup N] [--block N] [--module LIBPQHSM]
 //        [--alg A]… [--against PQMCP2 [--against-module LIBPQHSM2]] [--json]
 // --module: the token module to initialise, e.g. another build's libpqhsm.so. --alg: the
@@ -20,7 +21,8 @@ import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { makeEnv, everything } = await import(join(here, '../../tests/gateway/env.mjs'));
+const { makeEnv, everything, descendants } = await import(join(here, '../../tests/gateway/env.mjs'));
+const { readFileSync, readdirSync } = await import('node:fs');
 const { jsonlSession } = await import(join(here, '../lib/jsonl-session.mjs'));
 
 const args = process.argv.slice(2);
@@ -39,26 +41,60 @@ const echo = async (s, i) => {
   if (!r.result) throw new Error(`call failed: ${JSON.stringify(r)}`);
 };
 
-// paths: [{ name, session }]. Returns per path { p50, p90, p99, callsPerSec }.
+// CPU time (ns) the kernel has charged to a process: its main thread and all its threads
+// (/proc/PID/task/*/schedstat, first field). Unlike latency, this hardly moves with the host's
+// load, so it shows what a change to pqmcp saves even when the latency is drowned in noise.
+function cpuNs(pid) {
+  const run = (t) => Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+  try {
+    let all = 0;
+    for (const t of readdirSync(`/proc/${pid}/task`)) all += run(t);
+    return { main: run(pid), all };
+  } catch { return null; }  // no /proc (not Linux) or the process is gone
+}
+// The gateway processes of a session: `pqmcp connect` (the session's child) and the `pqmcp wrap`
+// it started (the server below wrap is not ours).
+function gatewayPids(session) {
+  const pids = [session.pid, ...descendants(session.pid)];
+  return pids.filter((pid) => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a === 'connect' || a === 'wrap'); } catch { return false; }
+  });
+}
+function cpuSum(pids) {
+  let main = 0, all = 0;
+  for (const pid of pids) { const c = cpuNs(pid); if (!c) return null; main += c.main; all += c.all; }
+  return { main, all };
+}
+
+// paths: [{ name, session }]. Returns per path { p50, p90, p99, callsPerSec, cpu }, where cpu is
+// the gateways' CPU per round trip in µs ({ main, all } threads; null for the direct path).
 async function measure(paths) {
   for (const p of paths) for (let i = 0; i < warmup; i++) await echo(p.session, i);
   const lat = paths.map(() => []);
+  const pids = paths.map((p) => gatewayPids(p.session));
+  const cpu = paths.map((p, j) => (pids[j].length ? { main: 0, all: 0 } : null));
   for (let done = 0, turn = 0; done < calls; done += block, turn++) {
     const n = Math.min(block, calls - done);
     for (let k = 0; k < paths.length; k++) {
       const j = (k + turn) % paths.length;  // rotate who goes first
+      const before = cpu[j] && cpuSum(pids[j]);
       for (let i = 0; i < n; i++) {
         const s = process.hrtime.bigint();
         await echo(paths[j].session, done + i);
         lat[j].push(Number(process.hrtime.bigint() - s) / 1e6);
       }
+      const after = before && cpuSum(pids[j]);
+      if (after) cpu[j].main += after.main - before.main, cpu[j].all += after.all - before.all;
+      else cpu[j] = null;
     }
   }
-  return lat.map((l) => {
+  return lat.map((l, j) => {
     const sum = l.reduce((a, b) => a + b, 0);
+    const per = (ns) => ns / l.length / 1000;
     l.sort((a, b) => a - b);
     const q = (x) => l[Math.min(l.length - 1, Math.floor(x * l.length))];
-    return { p50: q(0.5), p90: q(0.9), p99: q(0.99), callsPerSec: l.length / (sum / 1000) };
+    return { p50: q(0.5), p90: q(0.9), p99: q(0.99), callsPerSec: l.length / (sum / 1000),
+             cpu: cpu[j] && { main: per(cpu[j].main), all: per(cpu[j].all) } };
   });
 }
 
@@ -98,6 +134,16 @@ else {
       row(a, 'against: c + w', r.against.gateway);
       console.log(`${a} against: added      ${f(r.against.added.p50)}             ${f(r.against.added.p99)}`);
       console.log(`${a} this - against      ${f(r.added.p50 - r.against.added.p50)} ms at p50`);
+    }
+  }
+  const cpuRow = (a, what, c) =>
+    c && console.log(`${a} ${what.padEnd(19)} ${c.main.toFixed(0).padStart(6)} µs ${c.all.toFixed(0).padStart(6)} µs`);
+  if (runs.some((r) => r.gateway.cpu)) {
+    console.log(`gateway CPU per round trip (connect + wrap)   main threads   all threads`);
+    for (const r of runs) {
+      const a = r.alg.padEnd(17);
+      cpuRow(a, 'connect + wrap', r.gateway.cpu);
+      if (r.against) cpuRow(a, 'against: c + w', r.against.gateway.cpu);
     }
   }
   for (const r of runs)

@@ -1,6 +1,6 @@
 // A raw JSON-lines MCP client over a child's stdin/stdout (no SDK, so the client's own cost stays
 // out of the benchmarks): starts argv, initializes (MCP 2025-11-25), and returns rpc(method,
-// params) resolving with the response to each request, plus close().
+// params) resolving with the response to each request, the child's pid, and close().
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -22,6 +22,7 @@ export async function jsonlSession(argv, env) {
   p.stdin.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
   return {
     rpc,
+    pid: p.pid,
     close: async () => { p.stdin.end(); await new Promise((r) => p.on('exit', r)); },
   };
 }

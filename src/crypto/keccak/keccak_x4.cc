@@ -143,14 +143,16 @@ void KeccakLanesX4<R>::reset(int j) noexcept {
 }
 
 template <std::size_t R>
-void KeccakLanesX4<R>::xor_bytes(int j, const std::uint8_t* in, std::size_t len) noexcept {
+void KeccakLanesX4<R>::xor_bytes(int j, std::size_t offset, const std::uint8_t* in, std::size_t len) noexcept {
   std::size_t k = 0;
-  for (; len - k >= 8; k += 8) {
-    std::uint64_t lane;
-    std::memcpy(&lane, in + k, 8);
-    s_[4 * (k / 8) + static_cast<std::size_t>(j)] ^= lane;
+  if (offset % 8 == 0) {  // whole lanes where the input lines up with them
+    for (; len - k >= 8; k += 8) {
+      std::uint64_t lane;
+      std::memcpy(&lane, in + k, 8);
+      s_[4 * ((offset + k) / 8) + static_cast<std::size_t>(j)] ^= lane;
+    }
   }
-  for (; k < len; ++k) state_byte(s_, j, k) ^= in[k];
+  for (; k < len; ++k) state_byte(s_, j, offset + k) ^= in[k];
 }
 
 template <std::size_t R>

@@ -71,8 +71,8 @@ class KeccakLanesX4 {
   KeccakLanesX4& operator=(const KeccakLanesX4&) = delete;
 
   void reset(int j) noexcept;  // lane j := the all-zero state
-  // XORs in[0..len) into lane j's rate from its first byte; len <= R.
-  void xor_bytes(int j, const std::uint8_t* in, std::size_t len) noexcept;
+  // XORs in[0..len) into lane j's rate from byte `offset` on; offset + len <= R.
+  void xor_bytes(int j, std::size_t offset, const std::uint8_t* in, std::size_t len) noexcept;
   // XORs SHAKE's pad10*1 with suffix 1111 into lane j after `len` message bytes of the last block
   // (len < R), as ShakeX4::absorb_once does (FIPS 202 §5.1, §6.2).
   void pad_shake(int j, std::size_t len) noexcept;

@@ -25,12 +25,14 @@ struct DecodedKey {
 };
 
 // The working memory of one operation and the prepared keys live on the heap (an operation
-// allocates its workspace once, never inside the rejection loop) and only small buffers and
+// allocates its workspace once, never inside the rejection loop; a signer reuses its thread's,
+// thread_sign_workspace() below) and only small buffers and
 // Keccak states stay on the stack, so ML-DSA runs in threads with small stacks: libpqhsm signs
 // in its callers' threads, where 64 KB is common, and the whole working set is up to ~120 KB.
 // Members are left uninitialised (no zeroing pass; every member is written before it is read,
 // and memcheck in the constant-time test would report a branch on an unwritten byte). Each
-// destructor wipes the secret part; the verifier's values are public and are not wiped.
+// destructor wipes the secret part (the signing workspace is also wiped after each signature);
+// the verifier's values are public and are not wiped.
 struct KeyWorkspace {  // KeyGen_internal and public_from_private
   struct Secret {
     DecodedKey key;  // s1, s2, t0 (and ρ, K, tr) of the key being made or checked

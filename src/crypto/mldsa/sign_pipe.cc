@@ -1,9 +1,9 @@
 #include "crypto/mldsa/sign_pipe.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "crypto/ct.h"
-#include "crypto/secure.h"
 
 namespace pqmcp::crypto::mldsa::internal {
 
@@ -18,6 +18,7 @@ void SignPipe::start(const Params& p, std::span<const std::uint8_t, 64> rho2) no
   for (auto& r : ready_) r = false;
   for (auto& n : ring_nonce_) n = 0;
   want_ = next_ = 0;
+  permutations_ = 0;
 }
 
 void SignPipe::launch() noexcept {
@@ -29,7 +30,7 @@ void SignPipe::launch() noexcept {
     seed_[64] = static_cast<std::uint8_t>(next_);
     seed_[65] = static_cast<std::uint8_t>(next_ >> 8);
     x_.reset(j);
-    x_.xor_bytes(j, seed_, sizeof seed_);
+    x_.xor_bytes(j, 0, seed_, sizeof seed_);
     x_.pad_shake(j, sizeof seed_);
     l.nonce = next_++;
     l.blocks = 0;
@@ -39,6 +40,7 @@ void SignPipe::launch() noexcept {
 
 void SignPipe::step() noexcept {
   x_.permute();
+  ++permutations_;
   for (int j = 1; j < 4; ++j) {
     MaskLane& l = lanes_[j];
     if (!l.busy) continue;
@@ -60,33 +62,47 @@ void SignPipe::expand_mask(PolyVecL& y, std::uint16_t kappa) noexcept {
   }
   for (int r = 0; r < p_->l; ++r) {
     const auto nonce = static_cast<std::uint16_t>(kappa + r);
-    while (!ready(nonce)) {
+    // Within the ring's window a wanted nonce is under way or launched within a few steps, so
+    // it is ready after at most ⌈kRing / 3⌉ streams' blocks. The bound only makes that a
+    // guarantee: were it ever exceeded, the polynomial is hashed on its own instead.
+    int steps = 0;
+    while (!ready(nonce) && steps < kMaxWait) {
       launch();
       step();
+      ++steps;
     }
-    y.v[r] = ring_[nonce % kRing];
-    ready_[nonce % kRing] = false;
+    if (ready(nonce)) {
+      y.v[r] = ring_[nonce % kRing];
+      ready_[nonce % kRing] = false;
+    } else {
+      expand_mask_poly(y.v[r], std::span<const std::uint8_t, 64>(seed_, 64), nonce, *p_);
+    }
   }
   want_ = static_cast<std::uint16_t>(kappa + p_->l);
 }
 
+void SignPipe::absorb(std::span<const std::uint8_t> in) noexcept {
+  while (!in.empty()) {
+    const std::size_t n = std::min(kRate - pos_, in.size());
+    x_.xor_bytes(0, pos_, in.data(), n);
+    in = in.subspan(n);
+    if ((pos_ += n) == kRate) {
+      launch();
+      step();
+      pos_ = 0;
+    }
+  }
+}
+
 void SignPipe::challenge(std::span<const std::uint8_t, 64> mu, std::span<const std::uint8_t> w1,
                          std::uint8_t* ctilde) noexcept {
-  // H(μ ‖ w1Encode(w1)) in lane 0: whole blocks, then the last (possibly empty) one padded.
-  std::uint8_t in[kMaxHashInput];
-  ScopedWipe wipe(in);
-  const std::size_t len = 64 + w1.size();
-  std::memcpy(in, mu.data(), 64);
-  std::memcpy(in + 64, w1.data(), w1.size());
+  // H(μ ‖ w1Encode(w1)) in lane 0: whole blocks as they fill, then the last (possibly empty)
+  // one padded.
   x_.reset(0);
-  std::size_t off = 0;
-  for (; len - off >= kRate; off += kRate) {
-    x_.xor_bytes(0, in + off, kRate);
-    launch();
-    step();
-  }
-  x_.xor_bytes(0, in + off, len - off);
-  x_.pad_shake(0, len - off);
+  pos_ = 0;
+  absorb(mu);
+  absorb(w1);
+  x_.pad_shake(0, pos_);
   launch();
   step();
   x_.read(0, ctilde, p_->ctilde_bytes);
@@ -94,7 +110,7 @@ void SignPipe::challenge(std::span<const std::uint8_t, 64> mu, std::span<const s
 
 void SignPipe::sample_in_ball(Poly& c, std::span<const std::uint8_t> ctilde) noexcept {
   x_.reset(0);
-  x_.xor_bytes(0, ctilde.data(), ctilde.size());
+  x_.xor_bytes(0, 0, ctilde.data(), ctilde.size());
   x_.pad_shake(0, ctilde.size());
   sample_in_ball_from(c, p_->tau, [this](std::uint8_t* buf) {
     launch();

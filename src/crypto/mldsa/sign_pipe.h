@@ -26,20 +26,22 @@ class SignPipe {
   // Forgets everything hashed for an earlier ρ''. Call before the first iteration.
   void start(const Params& p, std::span<const std::uint8_t, 64> rho2) noexcept;
   // y = ExpandMask(ρ'', κ) (Algorithm 34). Polynomials are hashed ahead for κ + l, κ + 2l, ...
-  // as Algorithm 7's loop asks for them (from κ = 0); any other κ is computed as well, without
-  // the polynomials hashed ahead.
+  // as Algorithm 7's loop asks for them (from κ = 0); any other κ is computed as well, after
+  // dropping what was hashed ahead, and hashing goes on ahead from it.
   void expand_mask(PolyVecL& y, std::uint16_t kappa) noexcept;
-  // c̃ = H(μ ‖ w1, p.ctilde_bytes) (Algorithm 7 line 15); w1 holds w1Encode(w1).
+  // c̃ = H(μ ‖ w1, p.ctilde_bytes) (Algorithm 7 line 15); w1 holds w1Encode(w1), of any length.
   void challenge(std::span<const std::uint8_t, 64> mu, std::span<const std::uint8_t> w1,
                  std::uint8_t* ctilde) noexcept;
   // c = SampleInBall(c̃) (Algorithm 29); c̃ must be public (declassified).
   void sample_in_ball(Poly& c, std::span<const std::uint8_t> ctilde) noexcept;
+  // Permutations run since start(): lets the tests see that hashing ahead never stalls.
+  std::uint64_t permutations() const noexcept { return permutations_; }
 
  private:
   static constexpr std::size_t kRate = 136;       // SHAKE256
   static constexpr int kMaskBlocks = 5;           // 5 · 136 >= 640, the largest z_poly_bytes
   static constexpr std::uint16_t kRing = 16;      // mask polynomials held at most (power of 2)
-  static constexpr std::size_t kMaxHashInput = 64 + 8 * 128;  // μ ‖ w1Encode, ML-DSA-87
+  static constexpr int kMaxWait = kMaskBlocks * (kRing / 3 + 2);  // steps for one wanted nonce
 
   struct MaskLane {
     std::uint16_t nonce;
@@ -53,6 +55,8 @@ class SignPipe {
   // One permutation of all lanes; each busy mask lane takes its next block, and a finished
   // stream becomes a polynomial in the ring.
   void step() noexcept;
+  // Absorbs in into lane 0's sponge at byte pos_ of its block, stepping at each full block.
+  void absorb(std::span<const std::uint8_t> in) noexcept;
   bool ready(std::uint16_t nonce) const noexcept { return ready_[nonce % kRing] && ring_nonce_[nonce % kRing] == nonce; }
 
   const Params* p_ = nullptr;
@@ -64,6 +68,8 @@ class SignPipe {
   bool ready_[kRing];
   std::uint16_t want_ = 0;  // lowest nonce not yet consumed
   std::uint16_t next_ = 0;  // next nonce to launch
+  std::size_t pos_ = 0;     // lane 0: bytes absorbed into the current block
+  std::uint64_t permutations_ = 0;
 };
 
 }  // namespace pqmcp::crypto::mldsa::internal

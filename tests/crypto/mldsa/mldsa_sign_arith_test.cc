@@ -164,5 +164,50 @@ TEST_F(MlDsaSignArith, SignPipeMatchesTheSeparateHashes) {
   }
 }
 
+TEST_F(MlDsaSignArith, SignPipeFillsItsRingWithoutStalling) {
+  // Long runs of rejected rounds, as signing sees them: ML-DSA-44 (l = 4) consumes fewer mask
+  // polynomials per round than its two hashes carry, so the ring of hashed-ahead polynomials
+  // fills up and hashing ahead must pause. Each round's ExpandMask must then need no
+  // permutation beyond those that finish streams already under way: a ring bound that let lanes
+  // run past the ring would overwrite waiting polynomials and make a later κ re-hash them (the
+  // outputs would stay right; the time would not).
+  for (const Params* p : {&kParams44, &kParams65, &kParams87}) {
+    std::uint8_t rho2[64], mu[64] = {};
+    for (auto& b : rho2) b = static_cast<std::uint8_t>(uniform(0, 255));
+    const std::span<const std::uint8_t, 64> r2(rho2, 64);
+    auto pipe = std::make_unique<SignPipe>();
+    pipe->start(*p, r2);
+    std::vector<std::uint8_t> w1(p->w1_poly_bytes() * static_cast<std::size_t>(p->k), 0x5a);
+    std::vector<std::uint8_t> ct(p->ctilde_bytes);
+    std::uint64_t mask_perms_after_warmup = 0;
+    for (int it = 0; it < 60; ++it) {
+      const auto kappa = static_cast<std::uint16_t>(it * p->l);
+      PolyVecL want, got;
+      const std::uint64_t before = pipe->permutations();
+      pipe->expand_mask(got, kappa);
+      const std::uint64_t spent = pipe->permutations() - before;
+      // The first round hashes its l streams three at a time; later ones at most finish the
+      // streams under way and hash one more: the rest came with the last round's hashes.
+      const std::uint64_t bound = it == 0 ? 5u * static_cast<std::uint64_t>((p->l + 2) / 3) : 10u;
+      ASSERT_LE(spent, bound) << "l " << p->l << " kappa " << kappa;
+      if (it >= 5) mask_perms_after_warmup += spent;
+      expand_mask(*p, want, r2, kappa);
+      for (int r = 0; r < p->l; ++r)
+        ASSERT_EQ(std::memcmp(want.v[r].c, got.v[r].c, sizeof got.v[r].c), 0) << "kappa " << kappa << " r " << r;
+      mu[it % 64] ^= 1;
+      pipe->challenge(std::span<const std::uint8_t, 64>(mu, 64), w1, ct.data());
+      // Now and then more hashing than a round has, so that the lanes reach a full ring early
+      // in a round, with blocks still to go before the next ExpandMask.
+      if (it % 4 == 3) pipe->challenge(std::span<const std::uint8_t, 64>(mu, 64), w1, ct.data());
+      Poly c;
+      pipe->sample_in_ball(c, ct);
+    }
+    // ML-DSA-44 and -65 get their masks almost entirely from the lanes beside c̃ and SampleInBall.
+    if (p->l <= 5) {
+      EXPECT_LE(mask_perms_after_warmup, 55u) << "l " << p->l;  // one per round on average
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pqmcp::crypto::mldsa

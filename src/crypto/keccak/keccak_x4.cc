@@ -84,15 +84,8 @@ void pad_lane(std::uint64_t* s, int j, std::size_t rest) noexcept {
 
 }  // namespace
 
-template <std::size_t R>
-ShakeX4<R>::ShakeX4() noexcept {
-  std::memset(s_, 0, sizeof s_);
-}
-
-template <std::size_t R>
-ShakeX4<R>::~ShakeX4() {
-  secure_wipe(s_, sizeof s_);
-}
+KeccakX4State::KeccakX4State() noexcept { std::memset(s, 0, sizeof s); }
+KeccakX4State::~KeccakX4State() { secure_wipe(s, sizeof s); }
 
 template <std::size_t R>
 void ShakeX4<R>::absorb_once(const std::uint8_t* const in[4], std::size_t len) noexcept {
@@ -103,43 +96,33 @@ void ShakeX4<R>::absorb_once(const std::uint8_t* const in[4], std::size_t len) n
       for (int j = 0; j < 4; ++j) {
         std::uint64_t lane;
         std::memcpy(&lane, in[j] + off + 8 * i, 8);
-        s_[4 * i + j] ^= lane;
+        st_.s[4 * i + j] ^= lane;
       }
     }
-    keccak_f1600_x4(s_);
+    keccak_f1600_x4(st_.s);
   }
   // The last partial block (possibly empty), then the padding.
   const std::size_t rest = len - off;
   for (int j = 0; j < 4; ++j) {
-    for (std::size_t k = 0; k < rest; ++k) state_byte(s_, j, k) ^= in[j][off + k];
-    pad_lane<R>(s_, j, rest);
+    for (std::size_t k = 0; k < rest; ++k) state_byte(st_.s, j, k) ^= in[j][off + k];
+    pad_lane<R>(st_.s, j, rest);
   }
 }
 
 template <std::size_t R>
 void ShakeX4<R>::squeeze_blocks(std::uint8_t* const out[4], std::size_t blocks) noexcept {
   for (std::size_t b = 0; b < blocks; ++b) {
-    keccak_f1600_x4(s_);
+    keccak_f1600_x4(st_.s);
     for (int j = 0; j < 4; ++j) {
       if (out[j] == nullptr) continue;
-      for (std::size_t i = 0; i < R / 8; ++i) std::memcpy(out[j] + b * R + 8 * i, &s_[4 * i + j], 8);
+      for (std::size_t i = 0; i < R / 8; ++i) std::memcpy(out[j] + b * R + 8 * i, &st_.s[4 * i + j], 8);
     }
   }
 }
 
 template <std::size_t R>
-KeccakLanesX4<R>::KeccakLanesX4() noexcept {
-  std::memset(s_, 0, sizeof s_);
-}
-
-template <std::size_t R>
-KeccakLanesX4<R>::~KeccakLanesX4() {
-  secure_wipe(s_, sizeof s_);
-}
-
-template <std::size_t R>
 void KeccakLanesX4<R>::reset(int j) noexcept {
-  for (std::size_t i = 0; i < 25; ++i) s_[4 * i + static_cast<std::size_t>(j)] = 0;
+  for (std::size_t i = 0; i < 25; ++i) st_.s[4 * i + static_cast<std::size_t>(j)] = 0;
 }
 
 template <std::size_t R>
@@ -149,27 +132,27 @@ void KeccakLanesX4<R>::xor_bytes(int j, std::size_t offset, const std::uint8_t* 
     for (; len - k >= 8; k += 8) {
       std::uint64_t lane;
       std::memcpy(&lane, in + k, 8);
-      s_[4 * ((offset + k) / 8) + static_cast<std::size_t>(j)] ^= lane;
+      st_.s[4 * ((offset + k) / 8) + static_cast<std::size_t>(j)] ^= lane;
     }
   }
-  for (; k < len; ++k) state_byte(s_, j, offset + k) ^= in[k];
+  for (; k < len; ++k) state_byte(st_.s, j, offset + k) ^= in[k];
 }
 
 template <std::size_t R>
 void KeccakLanesX4<R>::pad_shake(int j, std::size_t len) noexcept {
-  pad_lane<R>(s_, j, len);
+  pad_lane<R>(st_.s, j, len);
 }
 
 template <std::size_t R>
 void KeccakLanesX4<R>::permute() noexcept {
-  keccak_f1600_x4(s_);
+  keccak_f1600_x4(st_.s);
 }
 
 template <std::size_t R>
 void KeccakLanesX4<R>::read(int j, std::uint8_t* out, std::size_t len) const noexcept {
   std::size_t k = 0;
-  for (; len - k >= 8; k += 8) std::memcpy(out + k, &s_[4 * (k / 8) + static_cast<std::size_t>(j)], 8);
-  for (; k < len; ++k) out[k] = state_byte(const_cast<std::uint64_t*>(s_), j, k);
+  for (; len - k >= 8; k += 8) std::memcpy(out + k, &st_.s[4 * (k / 8) + static_cast<std::size_t>(j)], 8);
+  for (; k < len; ++k) out[k] = state_byte(const_cast<std::uint64_t*>(st_.s), j, k);
 }
 
 template class ShakeX4<168>;

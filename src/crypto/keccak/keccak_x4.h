@@ -33,6 +33,16 @@ const char* backend_name() noexcept;
 bool avx2_selected() noexcept;
 }  // namespace keccak_x4_internal
 
+// The four interleaved states of a four-way sponge: zero when made, wiped when destroyed (they
+// absorb secret seeds).
+struct KeccakX4State {
+  KeccakX4State() noexcept;
+  ~KeccakX4State();
+  KeccakX4State(const KeccakX4State&) = delete;
+  KeccakX4State& operator=(const KeccakX4State&) = delete;
+  alignas(32) std::uint64_t s[kKeccakX4Words];
+};
+
 // Four SHAKE sponges of rate R bytes (168: SHAKE128, 136: SHAKE256) run in lockstep. The four
 // inputs have the same length and are absorbed in one call; output is then squeezed in whole
 // rate-sized blocks, the same in every lane, which suits the rejection samplers: a lane that
@@ -41,10 +51,7 @@ template <std::size_t R>
 class ShakeX4 {
  public:
   static constexpr std::size_t kRate = R;
-  ShakeX4() noexcept;
-  ~ShakeX4();  // wipes the states: ExpandS and ExpandMask absorb secret seeds
-  ShakeX4(const ShakeX4&) = delete;
-  ShakeX4& operator=(const ShakeX4&) = delete;
+  ShakeX4() noexcept = default;
 
   // Absorbs in[j][0..len) into lane j and applies the SHAKE padding (FIPS 202 §6.2, pad10*1 with
   // suffix 1111). Call once, before squeeze_blocks; the four pointers may be equal.
@@ -54,7 +61,7 @@ class ShakeX4 {
   void squeeze_blocks(std::uint8_t* const out[4], std::size_t blocks) noexcept;
 
  private:
-  alignas(32) std::uint64_t s_[kKeccakX4Words];
+  KeccakX4State st_;  // wiped when the sponge goes
 };
 
 // Four independent sponges of rate R in the lanes of one four-way state, each started, fed and
@@ -65,10 +72,7 @@ template <std::size_t R>
 class KeccakLanesX4 {
  public:
   static constexpr std::size_t kRate = R;
-  KeccakLanesX4() noexcept;  // all four lanes zero
-  ~KeccakLanesX4();          // wipes the states: lanes may hold secret seeds
-  KeccakLanesX4(const KeccakLanesX4&) = delete;
-  KeccakLanesX4& operator=(const KeccakLanesX4&) = delete;
+  KeccakLanesX4() noexcept = default;  // all four lanes zero
 
   void reset(int j) noexcept;  // lane j := the all-zero state
   // XORs in[0..len) into lane j's rate from byte `offset` on; offset + len <= R.
@@ -81,7 +85,7 @@ class KeccakLanesX4 {
   void read(int j, std::uint8_t* out, std::size_t len) const noexcept;
 
  private:
-  alignas(32) std::uint64_t s_[kKeccakX4Words];
+  KeccakX4State st_;  // wiped when the sponge goes
 };
 
 using Shake128x4 = ShakeX4<168>;

@@ -72,6 +72,9 @@ namespace {
 inline std::uint8_t& state_byte(std::uint64_t* s, int j, std::size_t k) noexcept {
   return reinterpret_cast<std::uint8_t*>(s)[8 * (4 * (k / 8) + static_cast<std::size_t>(j)) + k % 8];
 }
+inline std::uint8_t state_byte(const std::uint64_t* s, int j, std::size_t k) noexcept {
+  return reinterpret_cast<const std::uint8_t*>(s)[8 * (4 * (k / 8) + static_cast<std::size_t>(j)) + k % 8];
+}
 
 // pad10*1 with the SHAKE suffix after `rest` bytes of the last block: the byte 0x1F holds the
 // suffix bits 1111 and the first padding 1, the top bit of the block's last byte is the final 1
@@ -152,7 +155,7 @@ template <std::size_t R>
 void KeccakLanesX4<R>::read(int j, std::uint8_t* out, std::size_t len) const noexcept {
   std::size_t k = 0;
   for (; len - k >= 8; k += 8) std::memcpy(out + k, &st_.s[4 * (k / 8) + static_cast<std::size_t>(j)], 8);
-  for (; k < len; ++k) out[k] = state_byte(const_cast<std::uint64_t*>(st_.s), j, k);
+  for (; k < len; ++k) out[k] = state_byte(st_.s, j, k);
 }
 
 template class ShakeX4<168>;

@@ -42,8 +42,9 @@ const echo = async (s, i) => {
 };
 
 // CPU time (ns) the kernel has charged to a process: its main thread and all its threads
-// (/proc/PID/task/*/schedstat, first field). Unlike latency, this hardly moves with the host's
-// load, so it shows what a change to pqmcp saves even when the latency is drowned in noise.
+// (/proc/PID/task/*/schedstat, first field). It drifts with the host's load as well (400-530 µs
+// per round trip for one build within an hour here), but without the wake-up latencies' scatter,
+// so two builds in the same interleaved run show a saving that p50 drowns in noise.
 function cpuNs(pid) {
   const run = (t) => Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
   try {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -157,6 +158,62 @@ class TokenOplog : public TokenTest {
     Bytes sig(4000);
     CK_ULONG n = sig.size();
     return f_->C_Sign(s, const_cast<CK_BYTE_PTR>(msg.data()), msg.size(), sig.data(), &n);
+  }
+
+  // Exit codes of a forked child name the step that went wrong (in_child prints them).
+  static void check(bool ok, int code) {
+    if (!ok) ::_exit(code);
+  }
+
+  // Runs `child` in a forked child (so that a resource limit never touches the test process)
+  // with its stderr captured; it exits 0 when `child` returns. Fails the test if the child hangs
+  // (a generous bound), dies or exits non-zero; returns what it wrote on stderr.
+  std::string in_child(const std::function<void()>& child) {
+    int err[2];
+    EXPECT_EQ(pipe(err), 0);
+    const pid_t pid = fork();
+    EXPECT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(err[0]);
+      ::dup2(err[1], 2);
+      child();
+      ::_exit(0);
+    }
+    ::close(err[1]);
+    std::string text;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    for (;;) {
+      pollfd p{err[0], POLLIN, 0};
+      if (::poll(&p, 1, 200) > 0) {
+        char buf[4096];
+        const ssize_t n = ::read(err[0], buf, sizeof buf);
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        ADD_FAILURE() << "the child hung";
+        break;
+      }
+    }
+    ::close(err[0]);
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status)) << "signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "failed step (see the child's exit codes); stderr: " << text;
+    return text;
+  }
+
+  // Makes every later write of this process to a file fail (RLIMIT_FSIZE of one byte: SQLite gets
+  // EFBIG, deterministic even as root). For a forked child only. Returns the limit it replaced.
+  static rlimit forbid_file_growth() {
+    ::signal(SIGXFSZ, SIG_IGN);
+    rlimit old{};
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    rlimit tiny = old;
+    tiny.rlim_cur = 1;
+    check(::setrlimit(RLIMIT_FSIZE, &tiny) == 0, 12);
+    return old;
   }
 
   void reinitialise_with(const std::string& line) {
@@ -516,17 +573,7 @@ TEST_F(TokenOplog, StrictLogsEveryOperationFromTwoThreads) {
 // and a re-initialised module signs and logs again. Run in a forked child so that the limit
 // never touches the test process; the parent watches for a hang and reads the child's stderr.
 TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
-  int err[2];
-  ASSERT_EQ(pipe(err), 0);
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::close(err[0]);
-    ::dup2(err[1], 2);
-    // Exit codes name the step that went wrong (parent prints them).
-    auto check = [](bool ok, int code) {
-      if (!ok) ::_exit(code);
-    };
+  const std::string text = in_child([&] {
     check(f_->C_Initialize(nullptr) == CKR_OK, 10);  // a forked child initialises afresh
     CK_SESSION_HANDLE s = ready_session();
     CK_OBJECT_HANDLE k = mldsa(s, "k");
@@ -534,12 +581,7 @@ TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
     // Committed (key generation and this signature) before the log is made unwritable.
     for (int i = 0; i < 2000 && entries().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     check(entries().size() == 2, 24);
-    ::signal(SIGXFSZ, SIG_IGN);
-    rlimit old{};
-    ::getrlimit(RLIMIT_FSIZE, &old);
-    rlimit tiny = old;
-    tiny.rlim_cur = 1;
-    check(::setrlimit(RLIMIT_FSIZE, &tiny) == 0, 12);
+    const rlimit old = forbid_file_growth();
     // Entries already handed over may still return CKR_OK (that is the relaxed window); the
     // first refusal must come once the log thread has failed, and must be the documented code.
     CK_RV rv = CKR_OK;
@@ -566,31 +608,7 @@ TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
           23);
     check(sign_rv(s2, k, bytes("re-initialised")) == CKR_OK, 21);
     check(f_->C_Finalize(nullptr) == CKR_OK, 22);
-    ::_exit(0);
-  }
-  ::close(err[1]);
-  // Read the child's stderr until it closes, with a generous bound: a hang is a failure.
-  std::string text;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  for (;;) {
-    pollfd p{err[0], POLLIN, 0};
-    if (::poll(&p, 1, 200) > 0) {
-      char buf[4096];
-      const ssize_t n = ::read(err[0], buf, sizeof buf);
-      if (n <= 0) break;
-      text.append(buf, static_cast<std::size_t>(n));
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ADD_FAILURE() << "the child hung";
-      break;
-    }
-  }
-  ::close(err[0]);
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status)) << "signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "failed step (see the child's exit codes); stderr: " << text;
+  });
   const std::string why = "cannot be written";
   const auto first = text.find(why);
   EXPECT_NE(first, std::string::npos) << text;
@@ -603,6 +621,47 @@ TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
   EXPECT_EQ(signs.back().msg_sha256, sha256_hex("re-initialised"));
   auto rep = verify();
   EXPECT_TRUE(rep.ok) << rep.problem;
+}
+
+// keyops_log = on: a key generation whose entry cannot be written fails, and the key pair it made
+// is gone again (no handle returned, nothing to find), as is an unwrapped or decapsulated key's.
+// Session objects, so that only the log's writes fail, not the token database's.
+TEST_F(TokenOplog, StrictLogFailureLeavesNoKeyBehind) {
+  ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+  { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = on\n"; }
+  in_child([&] {
+    check(f_->C_Initialize(nullptr) == CKR_OK, 10);
+    CK_SESSION_HANDLE s = ready_session();
+    auto count = [&](CK_OBJECT_CLASS cls) {
+      CK_ATTRIBUTE q{CKA_CLASS, &cls, sizeof cls};
+      CK_OBJECT_HANDLE found[16];
+      CK_ULONG n = 0;
+      check(f_->C_FindObjectsInit(s, &q, 1) == CKR_OK && f_->C_FindObjects(s, found, 16, &n) == CKR_OK &&
+                f_->C_FindObjectsFinal(s) == CKR_OK,
+            30);
+      return n;
+    };
+    auto generate = [&](CK_OBJECT_HANDLE& pub, CK_OBJECT_HANDLE& priv) {
+      CK_ULONG set = CKP_ML_DSA_44;
+      CK_BBOOL no = CK_FALSE;
+      CK_ATTRIBUTE pt[] = {{CKA_TOKEN, &no, sizeof no}, {CKA_PARAMETER_SET, &set, sizeof set}};
+      CK_ATTRIBUTE kt[] = {{CKA_TOKEN, &no, sizeof no}};
+      CK_MECHANISM m{CKM_ML_DSA_KEY_PAIR_GEN, nullptr, 0};
+      return f_->C_GenerateKeyPair(s, &m, pt, 2, kt, 1, &pub, &priv);
+    };
+    CK_OBJECT_HANDLE pub = 0, priv = 0;
+    check(generate(pub, priv) == CKR_OK, 31);  // the log works: made and logged
+    const CK_ULONG privs = count(CKO_PRIVATE_KEY), pubs = count(CKO_PUBLIC_KEY);
+    check(privs >= 1 && pubs >= 1, 32);
+    forbid_file_growth();
+    CK_OBJECT_HANDLE pub2 = 7, priv2 = 7;
+    check(generate(pub2, priv2) == CKR_FUNCTION_FAILED, 33);
+    check(pub2 == CK_INVALID_HANDLE && priv2 == CK_INVALID_HANDLE, 34);
+    check(count(CKO_PRIVATE_KEY) == privs && count(CKO_PUBLIC_KEY) == pubs, 35);
+    // The key made before still signs nothing now (its entry could not be written either).
+    check(sign_rv(s, priv, bytes("x")) == CKR_FUNCTION_FAILED, 36);
+    ::_exit(0);  // no C_Finalize: its checkpoint could not be written
+  });
 }
 
 // keyops_log = off in pqhsm.conf: no log at all (and a bad value fails C_Initialize).

@@ -43,7 +43,7 @@ extern "C" {
 CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_ATTRIBUTE_PTR pTemplate,
                     CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phKey) {
   return guard([&]() -> Status {
-    return shim::logged(hSession, {"C_GenerateKey", shim::mech_of(pMechanism), oplog::template_ref({pTemplate, pTemplate ? ulCount : 0}), ""}, false, [&]() -> Status {
+    return shim::logged_making(hSession, {"C_GenerateKey", shim::mech_of(pMechanism), oplog::template_ref({pTemplate, pTemplate ? ulCount : 0}), ""}, {phKey}, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     PQ_ASSIGN(t, shim::tmpl(pTemplate, ulCount));
     if (!phKey) return Status(CKR_ARGUMENTS_BAD);
@@ -64,7 +64,7 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                         CK_ULONG ulPub, CK_ATTRIBUTE_PTR pPriv, CK_ULONG ulPriv, CK_OBJECT_HANDLE_PTR phPub,
                         CK_OBJECT_HANDLE_PTR phPriv) {
   return guard([&]() -> Status {
-    return shim::logged(hSession, {"C_GenerateKeyPair", shim::mech_of(pMechanism), oplog::template_ref({pPriv, pPriv ? ulPriv : 0}), ""}, false, [&]() -> Status {
+    return shim::logged_making(hSession, {"C_GenerateKeyPair", shim::mech_of(pMechanism), oplog::template_ref({pPriv, pPriv ? ulPriv : 0}), ""}, {phPub, phPriv}, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     PQ_ASSIGN(tp, shim::tmpl(pPub, ulPub));
     PQ_ASSIGN(tk, shim::tmpl(pPriv, ulPriv));
@@ -127,7 +127,7 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OB
                 CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE_PTR pTemplate,
                 CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey) {
 return guard([&]() -> Status {
-    return shim::logged(hSession, {"C_UnwrapKey", shim::mech_of(pMechanism), oplog::template_ref({pTemplate, pTemplate ? ulAttributeCount : 0}), oplog::sha256_hex(pWrappedKey, ulWrappedKeyLen)}, false, [&]() -> Status {
+    return shim::logged_making(hSession, {"C_UnwrapKey", shim::mech_of(pMechanism), oplog::template_ref({pTemplate, pTemplate ? ulAttributeCount : 0}), oplog::sha256_hex(pWrappedKey, ulWrappedKeyLen)}, {phKey}, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     PQ_ASSIGN(t, shim::tmpl(pTemplate, ulAttributeCount));
     // The owner binds a key to an agent's on-token policy and is given only when a key is made
@@ -209,7 +209,7 @@ CK_RV C_DecapsulateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, 
                        CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_BYTE_PTR pCiphertext,
                        CK_ULONG ulCiphertextLen, CK_OBJECT_HANDLE_PTR phKey) {
   return guard([&]() -> Status {
-    return shim::logged(hSession, {"C_DecapsulateKey", shim::mech_of(pMechanism), shim::key_ref(hSession, hPrivateKey), oplog::sha256_hex(pCiphertext, ulCiphertextLen)}, false, [&]() -> Status {
+    return shim::logged_making(hSession, {"C_DecapsulateKey", shim::mech_of(pMechanism), shim::key_ref(hSession, hPrivateKey), oplog::sha256_hex(pCiphertext, ulCiphertextLen)}, {phKey}, [&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     PQ_ASSIGN(t, shim::tmpl(pTemplate, ulAttributeCount));
     if (!phKey || !pCiphertext) return Status(CKR_ARGUMENTS_BAD);

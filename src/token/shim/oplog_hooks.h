@@ -7,6 +7,8 @@
 // hook refuses before the body runs: no private key is used while nothing records it.
 #pragma once
 
+#include <initializer_list>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -70,6 +72,29 @@ Status logged(CK_SESSION_HANDLE h, oplog::Op op, bool length_query, F&& body, CK
   CK_RV rv = oplog::finish(*s.value()->token, op, st.rv());
   if (rv != st.rv() && out && out_len) std::memset(out, 0, *out_len);
   return Status(rv);
+}
+
+// An operation that makes objects (key generation, unwrapping, decapsulation), `made` naming where
+// it put their handles. If the operation ran but its entry cannot be logged, the call fails as
+// above and the objects it made are destroyed again, their handles set to CK_INVALID_HANDLE: a
+// call that reports failure leaves no key behind that no caller holds and no entry names.
+template <typename F>
+Status logged_making(CK_SESSION_HANDLE h, oplog::Op op, std::initializer_list<CK_OBJECT_HANDLE_PTR> made, F&& body) {
+  bool ran = false;
+  Status st = logged(h, std::move(op), false, [&]() -> Status {
+    Status b = body();
+    ran = b.ok();
+    return b;
+  });
+  if (st.ok() || !ran) return st;
+  if (const auto s = session(h); s.ok()) {
+    std::lock_guard<std::mutex> lock(s.value()->token->mu);
+    for (CK_OBJECT_HANDLE_PTR p : made) {
+      if (*p != CK_INVALID_HANDLE) (void)s.value()->token->destroy(*p);
+      *p = CK_INVALID_HANDLE;
+    }
+  }
+  return st;
 }
 
 // *Init of a multi-part operation: a refusal is logged now; on success the session keeps the

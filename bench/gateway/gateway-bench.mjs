@@ -53,6 +53,16 @@ function cpuNs(pid) {
     return { main: run(pid), all };
   } catch { return null; }  // no /proc (not Linux) or the process is gone
 }
+// The CPUs this run (and every process it starts) may use, and how many the machine has: where
+// the chain may run changes the figures (docs/gateway.md "Performance": a chain kept on one vCPU
+// of this VM adds 60-100 µs less than one that the scheduler spreads over two).
+function placement() {
+  try {
+    const allowed = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\S+)/m)[1];
+    const online = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+    return allowed === online ? `${online} (all)` : `${allowed} of ${online}`;
+  } catch { return 'unknown'; }  // not Linux
+}
 // The gateway processes of a session: `pqmcp connect` (the session's child) and the `pqmcp wrap`
 // it started (the server below wrap is not ours).
 function gatewayPids(session) {
@@ -118,13 +128,13 @@ for (const alg of algs) {
     for (const e of envs) e.cleanup();
   }
 }
-if (args.includes('--json')) console.log(JSON.stringify({ calls, warmup, block, against, runs, goal_p50_added_ms: 0.5 }, null, 1));
+if (args.includes('--json')) console.log(JSON.stringify({ calls, warmup, block, against, cpus: placement(), runs, goal_p50_added_ms: 0.5 }, null, 1));
 else {
   const f = (x) => x.toFixed(3);
   const row = (a, what, r) =>
     console.log(`${a} ${what.padEnd(19)} ${f(r.p50)}    ${f(r.p90)}    ${f(r.p99)}    ${r.callsPerSec.toFixed(0)}`);
   console.log(`sequential echo round trips: ${calls} per path (after ${warmup} warm-up), paths interleaved in ` +
-              `blocks of ${block}, keys in ${module || 'libpqhsm'}`);
+              `blocks of ${block}, keys in ${module || 'libpqhsm'}, CPUs ${placement()}`);
   console.log(`identities        path                p50 ms   p90 ms   p99 ms   calls/s`);
   for (const r of runs) {
     const a = r.alg.padEnd(17);

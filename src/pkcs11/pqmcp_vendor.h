@@ -38,3 +38,9 @@ typedef struct CK_PQMCP_COMPOSITE_SIGN_PARAMS {
 // UTF-8 identity name on an ML-DSA key: the agent the token evaluates policy for. Set when the
 // key is generated or created, never changed afterwards (CKR_ATTRIBUTE_READ_ONLY).
 #define CKA_PQMCP_OWNER (CKA_VENDOR_DEFINED | 0x50510002UL)
+
+// CK_SESSION_INFO.ulDeviceError values of libpqhsm (base spec: "an error code defined by the
+// cryptographic device"). 0: none. The key-operation log (keyops_log = relaxed) could not be
+// written, so the token refuses every private-key operation with CKR_DEVICE_ERROR until it is
+// re-initialised (docs/token.md "Key-operation log").
+#define PQHSM_DEVICE_ERROR_KEYOPS_LOG 0x50510001UL

@@ -578,6 +578,8 @@ TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
     CK_SESSION_HANDLE s = ready_session();
     CK_OBJECT_HANDLE k = mldsa(s, "k");
     check(sign_rv(s, k, bytes("before")) == CKR_OK, 11);
+    CK_SESSION_INFO info{};
+    check(f_->C_GetSessionInfo(s, &info) == CKR_OK && info.ulDeviceError == 0, 25);
     // Committed (key generation and this signature) before the log is made unwritable.
     for (int i = 0; i < 2000 && entries().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     check(entries().size() == 2, 24);
@@ -588,6 +590,8 @@ TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
     for (int i = 0; i < 100000 && rv == CKR_OK; ++i) rv = sign_rv(s, k, bytes("during"));
     check(rv == CKR_DEVICE_ERROR, 13);
     for (int i = 0; i < 3; ++i) check(sign_rv(s, k, bytes("after")) == CKR_DEVICE_ERROR, 14);
+    // The reason, for tools that show it (docs/token.md).
+    check(f_->C_GetSessionInfo(s, &info) == CKR_OK && info.ulDeviceError == PQHSM_DEVICE_ERROR_KEYOPS_LOG, 26);
     // Every hook refuses, including one that starts an operation and a key generation.
     CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
     check(f_->C_SignInit(s, &m, k) == CKR_DEVICE_ERROR, 15);
@@ -607,6 +611,7 @@ TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
               f_->C_FindObjectsFinal(s2) == CKR_OK && found == 1,
           23);
     check(sign_rv(s2, k, bytes("re-initialised")) == CKR_OK, 21);
+    check(f_->C_GetSessionInfo(s2, &info) == CKR_OK && info.ulDeviceError == 0, 27);
     check(f_->C_Finalize(nullptr) == CKR_OK, 22);
   });
   const std::string why = "cannot be written";

@@ -63,6 +63,8 @@ class Token {
   // The key-operation log (core/oplog.h), opened on first use; nullptr when it cannot be. Call
   // without mu held.
   oplog::Log* oplog();
+  // Whether an open relaxed log has failed (oplog::Log::health), without opening it.
+  bool oplog_failed();
 
   // Used when a forked child re-initialises: never touch the parent's database handle.
   void abandon_db() {

@@ -80,4 +80,9 @@ oplog::Log* Token::oplog() {
   return oplog_.get();
 }
 
+bool Token::oplog_failed() {
+  std::lock_guard l(oplog_mu_);
+  return oplog_ && oplog_->health() != CKR_OK;
+}
+
 }  // namespace pqmcp::token

@@ -1,5 +1,6 @@
 // Session management and login (base spec §5.6): session states, the SO / user login rules
 // and their return codes. Login is per token for the whole application (§5.6.7).
+#include "pkcs11/pqmcp_vendor.h"
 #include "shim/common.h"
 
 using namespace pqmcp::token;
@@ -30,11 +31,13 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo) {
   return guard([&]() -> Status {
     PQ_ASSIGN(s, shim::session(hSession));
     if (!pInfo) return Status(CKR_ARGUMENTS_BAD);
+    // Why every private-key operation now returns CKR_DEVICE_ERROR, for tools that show it.
+    const bool log_failed = s->token->oplog_failed();
     std::lock_guard<std::mutex> lock(s->token->mu);
     pInfo->slotID = s->token->id();
     pInfo->state = session_state(*s);
     pInfo->flags = s->flags;
-    pInfo->ulDeviceError = 0;
+    pInfo->ulDeviceError = log_failed ? PQHSM_DEVICE_ERROR_KEYOPS_LOG : 0;
     return kOk;
   });
 }

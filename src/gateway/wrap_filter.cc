@@ -38,9 +38,6 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
     // One session, one agent: a second signer on the same pipe is someone else's traffic.
     reason = "unexpected-sender";
     detail = "signed by '" + v->identity + "', session agent is '" + (agent_.empty() ? cfg_.peer : agent_) + "'";
-  } else if (info->kind == Kind::kRequest && refused_.has(key)) {
-    reason = "reused-id";
-    detail = "a request with id " + key + " was refused earlier in this session";
   }
   Value deliver;
   std::string agent, kid;
@@ -58,7 +55,6 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
       const bool replay = reason == "replayed-nonce" || reason == "replayed-sequence" ||
                           (info->kind == Kind::kRequest && from_agent_.find(key) != nullptr);
       if (info->kind == Kind::kRequest && !replay) {
-        refused_.add(key);
         std::optional<Digest> d;
         // Named as received (protocol §4.4): a refused copy with, say, its signature garbled must
         // not read as the answer to the request its sender signed.
@@ -118,15 +114,6 @@ void WrapFilter::from_client(std::string_view line, Emit& out) {
   if (rec.decision.empty()) rec.decision = "allow";
   audit(rec);
   out.to_server(dump(deliver));
-}
-
-void WrapFilter::RefusedIds::add(const std::string& id) {
-  if (!set_.insert(id).second) return;
-  order_.push_back(id);
-  if (order_.size() > kRefusedIds) {
-    set_.erase(order_.front());
-    order_.pop_front();
-  }
 }
 
 std::string WrapFilter::refusal_audience(const Value& msg, Kind kind) const {

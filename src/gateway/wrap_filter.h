@@ -4,10 +4,6 @@
 // requests (sampling, elicitation, roots, ping).
 #pragma once
 
-#include <deque>
-#include <string>
-#include <unordered_set>
-
 #include "gateway/side.h"
 
 namespace pqmcp::gateway {
@@ -39,24 +35,8 @@ class WrapFilter final : public Side {
   // refusal and show the real reason instead of its own wrong-audience).
   std::string refusal_audience(const json::Value& msg, mcp::Kind kind) const;
 
-  // The ids of requests refused for failing verification, most recent kRefusedIds of them. Such a
-  // refusal is an answer: it ends the request's wait at connect. A request arriving later under
-  // that id (MCP: ids are not reused within a session) is the genuine request overtaken by an
-  // altered copy, and must not run after connect told its client it failed.
-  class RefusedIds {
-   public:
-    static constexpr std::size_t kRefusedIds = 4096;
-    void add(const std::string& id);
-    bool has(const std::string& id) const { return set_.count(id) != 0; }
-
-   private:
-    std::unordered_set<std::string> set_;
-    std::deque<std::string> order_;  // oldest first
-  };
-
   PolicyCheck* policy_;
   std::string agent_;
-  RefusedIds refused_;
   PendingMap<Pending> from_agent_;    // the agent's requests awaiting the server's response
   PendingMap<RequestDigest> to_agent_;  // the server's requests (as signed) awaiting the agent
 };

@@ -43,4 +43,4 @@ typedef struct CK_PQMCP_COMPOSITE_SIGN_PARAMS {
 // cryptographic device"). 0: none. The key-operation log (keyops_log = relaxed) could not be
 // written, so the token refuses every private-key operation with CKR_DEVICE_ERROR until it is
 // re-initialised (docs/token.md "Key-operation log").
-#define PQHSM_DEVICE_ERROR_KEYOPS_LOG 0x50510001UL
+#define PQMCP_DEVICE_ERROR_KEYOPS_LOG 0x50510001UL

@@ -591,7 +591,7 @@ TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
     check(rv == CKR_DEVICE_ERROR, 13);
     for (int i = 0; i < 3; ++i) check(sign_rv(s, k, bytes("after")) == CKR_DEVICE_ERROR, 14);
     // The reason, for tools that show it (docs/token.md).
-    check(f_->C_GetSessionInfo(s, &info) == CKR_OK && info.ulDeviceError == PQHSM_DEVICE_ERROR_KEYOPS_LOG, 26);
+    check(f_->C_GetSessionInfo(s, &info) == CKR_OK && info.ulDeviceError == PQMCP_DEVICE_ERROR_KEYOPS_LOG, 26);
     // Every hook refuses, including one that starts an operation and a key generation.
     CK_MECHANISM m{CKM_ML_DSA, nullptr, 0};
     check(f_->C_SignInit(s, &m, k) == CKR_DEVICE_ERROR, 15);
@@ -628,15 +628,17 @@ TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
   EXPECT_TRUE(rep.ok) << rep.problem;
 }
 
-// keyops_log = on: a key generation whose entry cannot be written fails, and the key pair it made
-// is gone again (no handle returned, nothing to find), as is an unwrapped or decapsulated key's.
-// Session objects, so that only the log's writes fail, not the token database's.
+// keyops_log = on: an operation that makes a key — a key pair, a secret key, a decapsulated key —
+// and whose entry cannot be written fails, and the key it made is gone again (no handle
+// returned, nothing to find). Session objects, so that only the log's writes fail, not the token
+// database's.
 TEST_F(TokenOplog, StrictLogFailureLeavesNoKeyBehind) {
   ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
   { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = on\n"; }
   in_child([&] {
     check(f_->C_Initialize(nullptr) == CKR_OK, 10);
     CK_SESSION_HANDLE s = ready_session();
+    CK_BBOOL no = CK_FALSE;
     auto count = [&](CK_OBJECT_CLASS cls) {
       CK_ATTRIBUTE q{CKA_CLASS, &cls, sizeof cls};
       CK_OBJECT_HANDLE found[16];
@@ -646,25 +648,47 @@ TEST_F(TokenOplog, StrictLogFailureLeavesNoKeyBehind) {
             30);
       return n;
     };
-    auto generate = [&](CK_OBJECT_HANDLE& pub, CK_OBJECT_HANDLE& priv) {
-      CK_ULONG set = CKP_ML_DSA_44;
-      CK_BBOOL no = CK_FALSE;
+    auto key_pair = [&](CK_MECHANISM_TYPE mech, CK_ULONG set, CK_OBJECT_HANDLE& pub, CK_OBJECT_HANDLE& priv) {
       CK_ATTRIBUTE pt[] = {{CKA_TOKEN, &no, sizeof no}, {CKA_PARAMETER_SET, &set, sizeof set}};
       CK_ATTRIBUTE kt[] = {{CKA_TOKEN, &no, sizeof no}};
-      CK_MECHANISM m{CKM_ML_DSA_KEY_PAIR_GEN, nullptr, 0};
+      CK_MECHANISM m{mech, nullptr, 0};
       return f_->C_GenerateKeyPair(s, &m, pt, 2, kt, 1, &pub, &priv);
     };
-    CK_OBJECT_HANDLE pub = 0, priv = 0;
-    check(generate(pub, priv) == CKR_OK, 31);  // the log works: made and logged
-    const CK_ULONG privs = count(CKO_PRIVATE_KEY), pubs = count(CKO_PUBLIC_KEY);
-    check(privs >= 1 && pubs >= 1, 32);
+    CK_OBJECT_CLASS secret_class = CKO_SECRET_KEY;
+    CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
+    CK_ATTRIBUTE secret_t[] = {{CKA_TOKEN, &no, sizeof no}, {CKA_CLASS, &secret_class, sizeof secret_class},
+                               {CKA_KEY_TYPE, &generic, sizeof generic}};
+    // Made and logged while the log works.
+    CK_OBJECT_HANDLE pub = 0, priv = 0, kem_pub = 0, kem_priv = 0;
+    check(key_pair(CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA_44, pub, priv) == CKR_OK, 31);
+    check(key_pair(CKM_ML_KEM_KEY_PAIR_GEN, CKP_ML_KEM_768, kem_pub, kem_priv) == CKR_OK, 32);
+    const CK_ULONG privs = count(CKO_PRIVATE_KEY), pubs = count(CKO_PUBLIC_KEY), secrets = count(CKO_SECRET_KEY);
+    check(privs == 2 && pubs == 2 && secrets == 0, 33);
     forbid_file_growth();
+    // A key pair.
     CK_OBJECT_HANDLE pub2 = 7, priv2 = 7;
-    check(generate(pub2, priv2) == CKR_FUNCTION_FAILED, 33);
-    check(pub2 == CK_INVALID_HANDLE && priv2 == CK_INVALID_HANDLE, 34);
-    check(count(CKO_PRIVATE_KEY) == privs && count(CKO_PUBLIC_KEY) == pubs, 35);
+    check(key_pair(CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA_44, pub2, priv2) == CKR_FUNCTION_FAILED, 34);
+    check(pub2 == CK_INVALID_HANDLE && priv2 == CK_INVALID_HANDLE, 35);
+    check(count(CKO_PRIVATE_KEY) == privs && count(CKO_PUBLIC_KEY) == pubs, 36);
+    // A secret key.
+    CK_ULONG len = 32;
+    CK_ATTRIBUTE aes_t[] = {{CKA_TOKEN, &no, sizeof no}, {CKA_VALUE_LEN, &len, sizeof len}};
+    CK_MECHANISM aes{CKM_AES_KEY_GEN, nullptr, 0};
+    CK_OBJECT_HANDLE aes_key = 7;
+    check(f_->C_GenerateKey(s, &aes, aes_t, 2, &aes_key) == CKR_FUNCTION_FAILED, 37);
+    check(aes_key == CK_INVALID_HANDLE && count(CKO_SECRET_KEY) == secrets, 38);
+    // A decapsulated key. Encapsulation is a public-key operation, not logged: it still makes its
+    // copy of the secret.
+    CK_MECHANISM kem{CKM_ML_KEM, nullptr, 0};
+    Bytes ct(1088);
+    CK_ULONG ct_len = ct.size();
+    CK_OBJECT_HANDLE sent = 0, received = 7;
+    check(f_->C_EncapsulateKey(s, &kem, kem_pub, secret_t, 3, ct.data(), &ct_len, &sent) == CKR_OK, 39);
+    check(count(CKO_SECRET_KEY) == secrets + 1, 40);
+    check(f_->C_DecapsulateKey(s, &kem, kem_priv, secret_t, 3, ct.data(), ct_len, &received) == CKR_FUNCTION_FAILED, 41);
+    check(received == CK_INVALID_HANDLE && count(CKO_SECRET_KEY) == secrets + 1, 42);
     // The key made before still signs nothing now (its entry could not be written either).
-    check(sign_rv(s, priv, bytes("x")) == CKR_FUNCTION_FAILED, 36);
+    check(sign_rv(s, priv, bytes("x")) == CKR_FUNCTION_FAILED, 43);
     ::_exit(0);  // no C_Finalize: its checkpoint could not be written
   });
 }

@@ -60,41 +60,43 @@ inline CK_RV gate(const Result<SessionPtr>& s) {
   return s.ok() ? oplog::gate(*s.value()->token) : CKR_OK;  // no session: the body says so
 }
 
+// What a one-call operation undoes when it ran but its entry could not be logged, besides
+// wiping its byte output: nothing, unless it made objects (logged_making).
+struct NothingToUndo {
+  void operator()(Token&) const {}
+};
+
 // A one-call operation. `length_query`: the caller only asked for the output size.
-template <typename F>
+template <typename F, typename U = NothingToUndo>
 Status logged(CK_SESSION_HANDLE h, oplog::Op op, bool length_query, F&& body, CK_BYTE_PTR out = nullptr,
-              CK_ULONG_PTR out_len = nullptr) {
+              CK_ULONG_PTR out_len = nullptr, U&& undo = U{}) {
   const auto s = session(h);
   if (CK_RV g = gate(s); g != CKR_OK) return Status(g);
   Status st = body();
   if (st.rv() == CKR_BUFFER_TOO_SMALL || (st.ok() && length_query)) return st;
   if (!s.ok()) return st;  // no session, no token to log into
   CK_RV rv = oplog::finish(*s.value()->token, op, st.rv());
-  if (rv != st.rv() && out && out_len) std::memset(out, 0, *out_len);
+  if (rv != st.rv()) {  // it ran, and nothing records it
+    if (out && out_len) std::memset(out, 0, *out_len);
+    undo(*s.value()->token);
+  }
   return Status(rv);
 }
 
 // An operation that makes objects (key generation, unwrapping, decapsulation), `made` naming where
-// it put their handles. If the operation ran but its entry cannot be logged, the call fails as
-// above and the objects it made are destroyed again, their handles set to CK_INVALID_HANDLE: a
-// call that reports failure leaves no key behind that no caller holds and no entry names.
+// it puts their handles (cleared first). If the operation ran but its entry cannot be logged, the
+// call fails as above and the objects it made are destroyed again, their handles cleared: a call
+// that reports failure leaves no key behind that no caller holds and no entry names. An object
+// that cannot be destroyed either (the storage failing too) keeps its handle in the output.
 template <typename F>
 Status logged_making(CK_SESSION_HANDLE h, oplog::Op op, std::initializer_list<CK_OBJECT_HANDLE_PTR> made, F&& body) {
-  bool ran = false;
-  Status st = logged(h, std::move(op), false, [&]() -> Status {
-    Status b = body();
-    ran = b.ok();
-    return b;
+  for (CK_OBJECT_HANDLE_PTR p : made)
+    if (p) *p = CK_INVALID_HANDLE;
+  return logged(h, std::move(op), false, std::forward<F>(body), nullptr, nullptr, [&](Token& t) {
+    std::lock_guard<std::mutex> lock(t.mu);
+    for (CK_OBJECT_HANDLE_PTR p : made)
+      if (p && *p != CK_INVALID_HANDLE && t.destroy(*p).ok()) *p = CK_INVALID_HANDLE;
   });
-  if (st.ok() || !ran) return st;
-  if (const auto s = session(h); s.ok()) {
-    std::lock_guard<std::mutex> lock(s.value()->token->mu);
-    for (CK_OBJECT_HANDLE_PTR p : made) {
-      if (*p != CK_INVALID_HANDLE) (void)s.value()->token->destroy(*p);
-      *p = CK_INVALID_HANDLE;
-    }
-  }
-  return st;
 }
 
 // *Init of a multi-part operation: a refusal is logged now; on success the session keeps the

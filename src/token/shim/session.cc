@@ -37,7 +37,7 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo) {
     pInfo->slotID = s->token->id();
     pInfo->state = session_state(*s);
     pInfo->flags = s->flags;
-    pInfo->ulDeviceError = log_failed ? PQHSM_DEVICE_ERROR_KEYOPS_LOG : 0;
+    pInfo->ulDeviceError = log_failed ? PQMCP_DEVICE_ERROR_KEYOPS_LOG : 0;
     return kOk;
   });
 }

@@ -64,30 +64,24 @@ function cpuNs(pid) {
     return { main: run(pid), all };
   } catch { return null; }  // no /proc (not Linux) or the process is gone
 }
-// The CPUs this run (and every process it starts) may use, and how many the machine has: where
-// the chain may run changes the figures (docs/gateway.md "Performance": a chain kept on one vCPU
-// of this VM adds 60-100 µs less than one that the scheduler spreads over two).
-function placement() {
+// The CPUs this process (and every process it starts) may use, as numbers ("0-1,4" → [0, 1, 4]),
+// and the machine's: where the chain may run changes the figures (docs/gateway.md "Where the
+// chain runs"). Empty lists when unknown (not Linux).
+function cpuLists() {
+  const parse = (list) => list.split(',').flatMap((r) => {
+    const [a, b = a] = r.split('-').map(Number);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
   try {
     const allowed = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\S+)/m)[1];
     const online = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
-    return allowed === online ? `${online} (all)` : `${allowed} of ${online}`;
-  } catch { return 'unknown'; }  // not Linux
-}
-// The CPUs this process may run on, as numbers ("0-1,4" → [0, 1, 4]); [] if unknown.
-function allowedCpus() {
-  try {
-    const list = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\S+)/m)[1];
-    return list.split(',').flatMap((r) => {
-      const [a, b = a] = r.split('-').map(Number);
-      return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-    });
-  } catch { return []; }
+    return { allowed: parse(allowed), online: parse(online), text: allowed === online ? `${online} (all)` : `${allowed} of ${online}` };
+  } catch { return { allowed: [], online: [], text: 'unknown' }; }
 }
 // This benchmark again, under `taskset -c CPU` (the last CPU it may use: the first ones tend to
 // take more of the machine's interrupts), with the same options; its JSON result.
 function runOnOneCpu() {
-  const cpus = allowedCpus();
+  const cpus = cpuLists().allowed;
   if (cpus.length === 0) throw new Error('cannot tell which CPUs this process may use (not Linux?)');
   const own = [];
   for (let i = 0; i < args.length; i++) {
@@ -165,23 +159,44 @@ for (const alg of algs) {
     for (const e of envs) e.cleanup();
   }
 }
-return { cpus: placement(), runs };
+return { cpus: cpuLists().text, runs };
 }
 
+// How each placement is named in the output.
+const labels = { free: 'free placement', 'one-cpu': 'one CPU for the client and the chain', here: 'as given' };
+const json = args.includes('--json');
 const results = {};  // placement → { cpus, runs }
-if (placementMode === 'here') results.here = await measureHere();
-if (placementMode === 'free' || placementMode === 'both') results.free = await measureHere();
-if (placementMode === 'one-cpu' || placementMode === 'both') results['one-cpu'] = runOnOneCpu().results.here;
-if (args.includes('--json')) console.log(JSON.stringify({ calls, warmup, block, against, results, goal_p50_added_ms: 0.5 }, null, 1));
-else {
+if (!json) {
   console.log(`sequential echo round trips: ${calls} per path (after ${warmup} warm-up), paths interleaved in ` +
               `blocks of ${block}, keys in ${module || 'libpqhsm'}`);
-  for (const [where, r] of Object.entries(results)) print(where, r);
+  if (placementMode === 'both')
+    console.log('the two placements are measured one after the other: the host\'s drift between them is not cancelled');
+}
+// Each placement printed as soon as it is measured, so that a later one failing loses nothing.
+const done = (where, r) => {
+  results[where] = r;
+  if (!json) print(where, r);
+};
+if (placementMode === 'here') done('here', await measureHere());
+if (placementMode === 'free' || placementMode === 'both') {
+  const r = await measureHere();
+  const { allowed } = cpuLists();
+  done(allowed.length === 1 ? 'one-cpu' : 'free', r);  // a command already on one CPU is not free
+}
+if ((placementMode === 'one-cpu' || placementMode === 'both') && !results['one-cpu']) {
+  try {
+    done('one-cpu', runOnOneCpu().results.here);
+  } catch (e) {
+    console.error(`gateway-bench: the one-CPU measurement failed: ${e.message}`);
+    process.exitCode = 1;
+  }
+}
+if (json) console.log(JSON.stringify({ calls, warmup, block, against, results, goal_p50_added_ms: 0.5 }, null, 1));
+else {
   for (const alg of algs) {
     const verdicts = Object.entries(results).map(([where, { runs }]) => {
       const a = runs.find((r) => r.alg === alg).added.p50;
-      const label = { free: 'free placement', 'one-cpu': 'on one CPU', here: 'as given' }[where];
-      return `${label} ${a <= 0.5 ? 'met' : 'NOT met'} (${a.toFixed(3)} ms)`;
+      return `${labels[where]} ${a <= 0.5 ? 'met' : 'NOT met'} (${a.toFixed(3)} ms)`;
     });
     console.log(`goal: <= 0.5 ms added at p50 with ${alg} identities: ${verdicts.join('; ')}`);
   }
@@ -191,8 +206,7 @@ function print(where, { cpus, runs }) {
   const f = (x) => x.toFixed(3);
   const row = (a, what, r) =>
     console.log(`${a} ${what.padEnd(19)} ${f(r.p50)}    ${f(r.p90)}    ${f(r.p99)}    ${r.callsPerSec.toFixed(0)}`);
-  const label = { free: 'free', 'one-cpu': 'one CPU for the client and the chain', here: 'as given' }[where];
-  console.log(`\nplacement: ${label}, CPUs ${cpus}`);
+  console.log(`\nplacement: ${labels[where]}, CPUs ${cpus}`);
   console.log(`identities        path                p50 ms   p90 ms   p99 ms   calls/s`);
   for (const r of runs) {
     const a = r.alg.padEnd(17);

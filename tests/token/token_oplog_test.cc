@@ -216,6 +216,32 @@ class TokenOplog : public TokenTest {
     return old;
   }
 
+  // How many objects of a class the session sees (in a forked child: check() exits on failure).
+  CK_ULONG count_objects(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls) {
+    CK_ATTRIBUTE q{CKA_CLASS, &cls, sizeof cls};
+    check(f_->C_FindObjectsInit(s, &q, 1) == CKR_OK, 30);
+    CK_ULONG total = 0;
+    for (;;) {
+      CK_OBJECT_HANDLE found[64];
+      CK_ULONG n = 0;
+      check(f_->C_FindObjects(s, found, 64, &n) == CKR_OK, 30);
+      if (n == 0) break;
+      total += n;
+    }
+    check(f_->C_FindObjectsFinal(s) == CKR_OK, 30);
+    return total;
+  }
+
+  // A key pair of session objects (so that only the log's writes can fail, not the database's).
+  CK_RV session_key_pair(CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech, CK_ULONG set, CK_OBJECT_HANDLE& pub,
+                         CK_OBJECT_HANDLE& priv) {
+    CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE pt[] = {{CKA_TOKEN, &no, sizeof no}, {CKA_PARAMETER_SET, &set, sizeof set}};
+    CK_ATTRIBUTE kt[] = {{CKA_TOKEN, &no, sizeof no}};
+    CK_MECHANISM m{mech, nullptr, 0};
+    return f_->C_GenerateKeyPair(s, &m, pt, 2, kt, 1, &pub, &priv);
+  }
+
   void reinitialise_with(const std::string& line) {
     ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
     if (!line.empty()) std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << line << "\n";
@@ -639,20 +665,9 @@ TEST_F(TokenOplog, StrictLogFailureLeavesNoKeyBehind) {
     check(f_->C_Initialize(nullptr) == CKR_OK, 10);
     CK_SESSION_HANDLE s = ready_session();
     CK_BBOOL no = CK_FALSE;
-    auto count = [&](CK_OBJECT_CLASS cls) {
-      CK_ATTRIBUTE q{CKA_CLASS, &cls, sizeof cls};
-      CK_OBJECT_HANDLE found[16];
-      CK_ULONG n = 0;
-      check(f_->C_FindObjectsInit(s, &q, 1) == CKR_OK && f_->C_FindObjects(s, found, 16, &n) == CKR_OK &&
-                f_->C_FindObjectsFinal(s) == CKR_OK,
-            30);
-      return n;
-    };
+    auto count = [&](CK_OBJECT_CLASS cls) { return count_objects(s, cls); };
     auto key_pair = [&](CK_MECHANISM_TYPE mech, CK_ULONG set, CK_OBJECT_HANDLE& pub, CK_OBJECT_HANDLE& priv) {
-      CK_ATTRIBUTE pt[] = {{CKA_TOKEN, &no, sizeof no}, {CKA_PARAMETER_SET, &set, sizeof set}};
-      CK_ATTRIBUTE kt[] = {{CKA_TOKEN, &no, sizeof no}};
-      CK_MECHANISM m{mech, nullptr, 0};
-      return f_->C_GenerateKeyPair(s, &m, pt, 2, kt, 1, &pub, &priv);
+      return session_key_pair(s, mech, set, pub, priv);
     };
     CK_OBJECT_CLASS secret_class = CKO_SECRET_KEY;
     CK_KEY_TYPE generic = CKK_GENERIC_SECRET;
@@ -690,6 +705,36 @@ TEST_F(TokenOplog, StrictLogFailureLeavesNoKeyBehind) {
     // The key made before still signs nothing now (its entry could not be written either).
     check(sign_rv(s, priv, bytes("x")) == CKR_FUNCTION_FAILED, 43);
     ::_exit(0);  // no C_Finalize: its checkpoint could not be written
+  });
+}
+
+// keyops_log = relaxed: key pairs are generated until the log thread's failure reaches the
+// token. The call it reaches — usually one whose key was already made, since generation is most
+// of each call — fails, and no key made by a failing call stays: every private key the session
+// sees was returned by a successful call.
+TEST_F(TokenOplog, RelaxedLogFailureLeavesNoKeyBehind) {
+  in_child([&] {
+    check(f_->C_Initialize(nullptr) == CKR_OK, 10);
+    CK_SESSION_HANDLE s = ready_session();
+    // The log open and its first entry committed before the log is made unwritable (opening it
+    // would fail otherwise, which fails the call differently: CKR_FUNCTION_FAILED).
+    CK_OBJECT_HANDLE pub0, priv0;
+    check(session_key_pair(s, CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA_44, pub0, priv0) == CKR_OK, 53);
+    for (int i = 0; i < 2000 && entries().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    check(entries().size() == 1, 54);
+    const CK_ULONG before = count_objects(s, CKO_PRIVATE_KEY);
+    forbid_file_growth();
+    CK_RV rv = CKR_OK;
+    CK_ULONG made = 0;
+    for (int i = 0; i < 100000 && rv == CKR_OK; ++i) {
+      CK_OBJECT_HANDLE pub = 7, priv = 7;
+      rv = session_key_pair(s, CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA_44, pub, priv);
+      if (rv == CKR_OK) ++made;
+      else check(pub == CK_INVALID_HANDLE && priv == CK_INVALID_HANDLE, 51);
+    }
+    check(rv == CKR_DEVICE_ERROR, 50);
+    check(count_objects(s, CKO_PRIVATE_KEY) == before + made, 52);
+    ::_exit(0);  // no C_Finalize: nothing can be committed
   });
 }
 

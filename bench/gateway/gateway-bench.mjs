@@ -65,8 +65,8 @@ function cpuNs(pid) {
   } catch { return null; }  // no /proc (not Linux) or the process is gone
 }
 // The CPUs this process (and every process it starts) may use, as numbers ("0-1,4" → [0, 1, 4]),
-// and the machine's: where the chain may run changes the figures (docs/gateway.md "Where the
-// chain runs"). Empty lists when unknown (not Linux).
+// and as text beside the machine's: where the chain may run changes the figures
+// (docs/gateway.md "Where the chain runs"). An empty list when unknown (not Linux).
 function cpuLists() {
   const parse = (list) => list.split(',').flatMap((r) => {
     const [a, b = a] = r.split('-').map(Number);
@@ -75,8 +75,8 @@ function cpuLists() {
   try {
     const allowed = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\S+)/m)[1];
     const online = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
-    return { allowed: parse(allowed), online: parse(online), text: allowed === online ? `${online} (all)` : `${allowed} of ${online}` };
-  } catch { return { allowed: [], online: [], text: 'unknown' }; }
+    return { allowed: parse(allowed), text: allowed === online ? `${online} (all)` : `${allowed} of ${online}` };
+  } catch { return { allowed: [], text: 'unknown' }; }
 }
 // This benchmark again, under `taskset -c CPU` (the last CPU it may use: the first ones tend to
 // take more of the machine's interrupts), with the same options; its JSON result.
@@ -141,25 +141,25 @@ async function measure(paths) {
 
 // One fresh installation per build and algorithm, measured where this process may run.
 async function measureHere() {
-const runs = [];
-for (const alg of algs) {
-  const envs = [makeEnv(pqmcp, { module, alg })];
-  if (against) envs.push(makeEnv(against, { module: againstModule, alg }));
-  const sessions = [];
-  try {
-    const server = [process.execPath, everything, 'stdio'];
-    sessions.push(await jsonlSession(server, envs[0].env));
-    for (const e of envs) sessions.push(await jsonlSession(e.chain(server), e.env));
-    const [direct, gateway, other] = await measure(sessions.map((session) => ({ session })));
-    const run = { alg, direct, gateway, added: { p50: gateway.p50 - direct.p50, p99: gateway.p99 - direct.p99 } };
-    if (other) run.against = { gateway: other, added: { p50: other.p50 - direct.p50, p99: other.p99 - direct.p99 } };
-    runs.push(run);
-  } finally {
-    for (const s of sessions) await s.close();
-    for (const e of envs) e.cleanup();
+  const runs = [];
+  for (const alg of algs) {
+    const envs = [makeEnv(pqmcp, { module, alg })];
+    if (against) envs.push(makeEnv(against, { module: againstModule, alg }));
+    const sessions = [];
+    try {
+      const server = [process.execPath, everything, 'stdio'];
+      sessions.push(await jsonlSession(server, envs[0].env));
+      for (const e of envs) sessions.push(await jsonlSession(e.chain(server), e.env));
+      const [direct, gateway, other] = await measure(sessions.map((session) => ({ session })));
+      const run = { alg, direct, gateway, added: { p50: gateway.p50 - direct.p50, p99: gateway.p99 - direct.p99 } };
+      if (other) run.against = { gateway: other, added: { p50: other.p50 - direct.p50, p99: other.p99 - direct.p99 } };
+      runs.push(run);
+    } finally {
+      for (const s of sessions) await s.close();
+      for (const e of envs) e.cleanup();
+    }
   }
-}
-return { cpus: cpuLists().text, runs };
+  return { cpus: cpuLists().text, runs };
 }
 
 // How each placement is named in the output.

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -291,6 +292,113 @@ class TokenOplog : public TokenTest {
     { std::ofstream(dir_ + "/pqhsm.conf", std::ios::app) << "keyops_log = " << mode << "\n"; }
     EXPECT_RV(CKR_OK, f_->C_Initialize(nullptr));
     return ready_session();
+  }
+
+  // kill -9 in the middle of signing (docs/token.md "What can be lost"), `rounds` times: each
+  // child process initialises the module, logs in and signs distinct messages, acknowledging each
+  // signature it receives on a pipe, until the parent kills it at a random moment. Afterwards the
+  // log verifies (a kill never leaves a torn entry or a checkpoint that does not match), it names
+  // no message that was not signed, and the next run of the module appends to it and covers every
+  // entry with a checkpoint. With keyops_log = on, every signature a killed process had received
+  // is in the log; relaxed may lose the entries still in its buffer, nothing else.
+  void killed_signers_leave_a_verifiable_log(const char* mode, int rounds) {
+    reinitialise_with(std::string("keyops_log = ") + mode);
+    (void)mldsa(ready_session(), "k-killed");
+    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));  // each child's module state is its own
+    std::set<std::string> acked, possible;  // digests: received by a child; signed or about to be
+    std::mt19937 rng(std::random_device{}());
+    for (int r = 0; r < rounds; ++r) {
+      int ack[2];
+      ASSERT_EQ(::pipe(ack), 0);
+      const pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        ::close(ack[0]);
+        check(f_->C_Initialize(nullptr) == CKR_OK, 10);
+        CK_SESSION_HANDLE s = 0;
+        check(f_->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s) == CKR_OK, 11);
+        check(f_->C_Login(s, CKU_USER, pin(kUserPin), len(kUserPin)) == CKR_OK, 12);
+        CK_BYTE label[] = {'k', '-', 'k', 'i', 'l', 'l', 'e', 'd'};
+        CK_ATTRIBUTE q{CKA_LABEL, label, sizeof label};
+        CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+        CK_ULONG n = 0;
+        check(f_->C_FindObjectsInit(s, &q, 1) == CKR_OK && f_->C_FindObjects(s, &k, 1, &n) == CKR_OK && n == 1, 13);
+        check(f_->C_FindObjectsFinal(s) == CKR_OK, 13);
+        for (int i = 0;; ++i) {
+          const std::string m = message(r, i);
+          check(sign_rv(s, k, bytes(m.c_str())) == CKR_OK, 14);
+          const std::string line = m + "\n";
+          check(::write(ack[1], line.data(), line.size()) == static_cast<ssize_t>(line.size()), 15);
+        }
+      }
+      ::close(ack[1]);
+      // Let it get going (at least three signatures acknowledged), then kill it 0-20 ms later.
+      std::string got;
+      int lines = 0;
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      bool killed = false;
+      std::chrono::steady_clock::time_point kill_at{};
+      for (;;) {
+        pollfd p{ack[0], POLLIN, 0};
+        if (::poll(&p, 1, 5) > 0) {
+          char buf[4096];
+          const ssize_t n = ::read(ack[0], buf, sizeof buf);
+          if (n <= 0) break;  // the child is gone and its acknowledgements are all read
+          got.append(buf, static_cast<std::size_t>(n));
+          lines = static_cast<int>(std::count(got.begin(), got.end(), '\n'));
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (!killed && lines >= 3 && kill_at == std::chrono::steady_clock::time_point{})
+          kill_at = now + std::chrono::microseconds(rng() % 20000);
+        if (!killed && ((kill_at != std::chrono::steady_clock::time_point{} && now >= kill_at) || now > deadline)) {
+          ::kill(pid, SIGKILL);
+          killed = true;
+        }
+      }
+      ::close(ack[0]);
+      int status = 0;
+      ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+      ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+          << "the child ended by itself (exit code " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1)
+          << ", see its check() codes) after " << lines << " signatures";
+      ASSERT_GE(lines, 3) << "round " << r;
+      // Only complete lines are acknowledgements (a kill can cut the last one; writes of a few bytes
+      // to a pipe are atomic, so it cannot).
+      for (int i = 0; i < lines; ++i) acked.insert(sha256_hex(message(r, i))), possible.insert(sha256_hex(message(r, i)));
+      possible.insert(sha256_hex(message(r, lines)));  // signed, killed before its acknowledgement
+    }
+    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+    auto rep = verify();
+    ASSERT_TRUE(rep.ok) << rep.problem;
+    std::set<std::string> logged;
+    for (auto& e : where(entries(), "C_Sign", "allow")) {
+      EXPECT_TRUE(possible.count(e.msg_sha256)) << "an entry for a message no child signed: " << e.msg_sha256;
+      EXPECT_TRUE(logged.insert(e.msg_sha256).second) << "logged twice: " << e.msg_sha256;
+    }
+    if (std::string(mode) == "on") {
+      for (auto& d : acked) EXPECT_TRUE(logged.count(d)) << "a signature a killed child received is not in the log";
+    }
+    // The next run appends after the killed ones and its checkpoint covers everything.
+    CK_SESSION_HANDLE s = open();
+    ASSERT_RV(CKR_OK, f_->C_Login(s, CKU_USER, pin(kUserPin), len(kUserPin)));
+    CK_BYTE label[] = {'k', '-', 'k', 'i', 'l', 'l', 'e', 'd'};
+    CK_ATTRIBUTE q{CKA_LABEL, label, sizeof label};
+    CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+    CK_ULONG n = 0;
+    ASSERT_RV(CKR_OK, f_->C_FindObjectsInit(s, &q, 1));
+    ASSERT_RV(CKR_OK, f_->C_FindObjects(s, &k, 1, &n));
+    ASSERT_RV(CKR_OK, f_->C_FindObjectsFinal(s));
+    ASSERT_EQ(n, 1u);
+    ASSERT_RV(CKR_OK, sign_rv(s, k, bytes("after the kills")));
+    const std::size_t before = rep.entries;
+    ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
+    ASSERT_RV(CKR_OK, f_->C_Initialize(nullptr));
+    rep = verify();
+    EXPECT_TRUE(rep.ok) << rep.problem;
+    EXPECT_GT(rep.entries, before);
+    EXPECT_EQ(rep.uncovered, 0u);
+    std::printf("keyops_log = %s: %d kills, %zu signatures acknowledged, %zu logged\n", mode, rounds, acked.size(),
+                logged.size());
   }
 
   std::string ct_hex_;
@@ -737,6 +845,9 @@ TEST_F(TokenOplog, RelaxedLogFailureLeavesNoKeyBehind) {
     ::_exit(0);  // no C_Finalize: nothing can be committed
   });
 }
+
+TEST_F(TokenOplog, StrictKilledSignersLeaveAVerifiableLog) { killed_signers_leave_a_verifiable_log("on", 25); }
+TEST_F(TokenOplog, RelaxedKilledSignersLeaveAVerifiableLog) { killed_signers_leave_a_verifiable_log("relaxed", 25); }
 
 // keyops_log = off in pqhsm.conf: no log at all (and a bad value fails C_Initialize).
 TEST_F(TokenOplog, CanBeSwitchedOff) {

@@ -3,6 +3,10 @@
 
 #include <toml++/toml.h>
 
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
 #include "cli/audit_config.h"
 #include "gateway/connect_filter.h"
 #include "gateway/wrap_filter.h"
@@ -16,6 +20,34 @@ namespace pqmcp::cli {
 
 using namespace gateway;
 
+namespace {
+
+// One [gateway] key into `out` when present. A value of the wrong type (a number in quotes, a
+// string where a number belongs) is a configuration error, not a silent default.
+template <typename T>
+bool read_key(const toml::table& gt, const char* key, T& out, std::string& err) {
+  const toml::node* n = gt.get(key);
+  if (!n) return true;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (auto v = n->value_exact<bool>()) return out = *v, true;
+    err = std::string("gateway.") + key + " must be true or false";
+  } else if constexpr (std::is_integral_v<T>) {
+    if (auto v = n->value_exact<std::int64_t>()) {
+      if (*v >= 0 && static_cast<std::uint64_t>(*v) <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+        return out = static_cast<T>(*v), true;
+      err = std::string("gateway.") + key + " is out of range: " + std::to_string(*v);
+      return false;
+    }
+    err = std::string("gateway.") + key + " must be a whole number";
+  } else {
+    if (auto v = n->value_exact<std::string>()) return out = *v, true;
+    err = std::string("gateway.") + key + " must be a string";
+  }
+  return false;
+}
+
+}  // namespace
+
 int load_gw_conf(const Config& c, GwConf& g) {
   g.audit = c.data_dir + "/gateway-audit.jsonl";
   g.pins = c.data_dir + "/tool-pins.json";  // shared with `pqmcp tools`
@@ -25,21 +57,30 @@ int load_gw_conf(const Config& c, GwConf& g) {
   } catch (const toml::parse_error& e) {
     return fail(kExitConfig, c.path + ": " + std::string(e.description()));
   }
+  if (const toml::node* node = t.get("gateway"); node && !node->is_table())
+    return fail(kExitConfig, c.path + ": [gateway] must be a table");
   if (auto* gt = t["gateway"].as_table()) {
-    g.mode = (*gt)["mode"].value_or(g.mode);
-    g.policy = (*gt)["policy"].value_or(g.policy);
-    g.audit = (*gt)["audit"].value_or(g.audit);
-    g.bundle = (*gt)["bundle"].value_or(g.bundle);
-    g.admin_key = (*gt)["admin_key"].value_or(g.admin_key);
-    g.server_identity = (*gt)["server_identity"].value_or(g.server_identity);
-    g.pins = (*gt)["pins"].value_or(g.pins);
-    g.max_message = (*gt)["max_message"].value_or(g.max_message);
-    g.shutdown_ms = (*gt)["shutdown_timeout_ms"].value_or(g.shutdown_ms);
-    g.trust_on_first_use = (*gt)["trust_on_first_use"].value_or(g.trust_on_first_use);
-    if (auto* a = (*gt)["algorithms"].as_array()) {
+    std::string err;
+    const bool ok = read_key(*gt, "mode", g.mode, err) && read_key(*gt, "policy", g.policy, err) &&
+                    read_key(*gt, "audit", g.audit, err) && read_key(*gt, "bundle", g.bundle, err) &&
+                    read_key(*gt, "admin_key", g.admin_key, err) &&
+                    read_key(*gt, "server_identity", g.server_identity, err) && read_key(*gt, "pins", g.pins, err) &&
+                    read_key(*gt, "max_message", g.max_message, err) &&
+                    read_key(*gt, "shutdown_timeout_ms", g.shutdown_ms, err) &&
+                    read_key(*gt, "trust_on_first_use", g.trust_on_first_use, err) &&
+                    read_key(*gt, "answer_wait_ms", g.answer_wait_ms, err);
+    if (!ok) return fail(kExitConfig, c.path + ": " + err);
+    if (g.answer_wait_ms > 600'000)
+      return fail(kExitConfig, c.path + ": gateway.answer_wait_ms must be at most 600000 (10 minutes), not " +
+                                   std::to_string(g.answer_wait_ms));
+    if (const toml::node* a = gt->get("algorithms")) {
+      if (!a->is_array()) return fail(kExitConfig, c.path + ": gateway.algorithms must be an array of strings");
       g.algorithms.clear();
-      for (auto& x : *a)
-        if (auto s = x.value<std::string>()) g.algorithms.push_back(*s);
+      for (auto& x : *a->as_array()) {
+        auto s = x.value_exact<std::string>();
+        if (!s) return fail(kExitConfig, c.path + ": gateway.algorithms must be an array of strings");
+        g.algorithms.push_back(*s);
+      }
     }
   }
   return kExitOk;
@@ -168,7 +209,8 @@ int build_gateway_end(Context& ctx, const GwConf& gc, GwRole role, const std::st
   if (wrap)
     e.filter = std::make_unique<WrapFilter>(fc, *e.signer, *e.verifier, *e.sink, e.policy.get());
   else
-    e.filter = std::make_unique<ConnectFilter>(fc, *e.signer, *e.verifier, *e.sink, PinConfig{gc.pins, gc.trust_on_first_use});
+    e.filter = std::make_unique<ConnectFilter>(fc, *e.signer, *e.verifier, *e.sink, PinConfig{gc.pins, gc.trust_on_first_use},
+                                               gc.answer_wait_ms);
   return kExitOk;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli/context.h"
 #include "gateway/audit_sink.h"
+#include "gateway/connect_filter.h"
 #include "gateway/policy_gate.h"
 #include "gateway/side.h"
 #include "mcp/signer.h"
@@ -22,6 +23,9 @@ struct GwConf {
   std::vector<std::string> algorithms{"mldsa65-ed25519"};
   std::size_t max_message = 16u << 20;
   int shutdown_ms = 2000;
+  // connect: how long a request stays open after a rejected message under its id
+  // (docs/gateway.md "A rejected answer").
+  std::int64_t answer_wait_ms = gateway::kDefaultAnswerWaitMs;
   bool trust_on_first_use = true;
   // Sequence numbers may arrive up to this far out of order (VerifierConfig::seq_window). 0 on
   // stdio, whose one pipe keeps order; HTTP carries a session on several streams (the GET stream

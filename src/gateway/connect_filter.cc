@@ -6,8 +6,8 @@ using json::Value;
 using mcp::Kind;
 
 ConnectFilter::ConnectFilter(FilterConfig cfg, const mcp::Signer& signer, mcp::Verifier& verifier, AuditSink& audit,
-                             PinConfig pins)
-    : Side(std::move(cfg), signer, verifier, audit), pins_cfg_(std::move(pins)) {
+                             PinConfig pins, std::int64_t answer_wait_ms)
+    : Side(std::move(cfg), signer, verifier, audit), pins_cfg_(std::move(pins)), answer_wait_ms_(answer_wait_ms) {
   side_name_ = "connect";
 }
 
@@ -63,7 +63,7 @@ void ConnectFilter::from_client(std::string_view line, Emit& out) {
   rec.decision = "allow";
   audit(rec);
   out.to_server(dump(msg));
-  if (info->kind == Kind::kRequest) to_server_.put(key, Pending{RequestDigest(sent), info->method, rec.target});
+  if (info->kind == Kind::kRequest) to_server_.put(key, Pending{RequestDigest(sent), info->method, rec.target, std::nullopt});
 }
 
 void ConnectFilter::reject_response(const std::string& key, const std::string& reason, Emit& out, int c,
@@ -100,7 +100,7 @@ void ConnectFilter::from_server(std::string_view line, Emit& out) {
     detail = "signed by '" + v->identity + "', expected the server '" + cfg_.peer + "'";
   }
   if (!v && v.error().reason == mcp::Reason::kRequestMismatch && pending && info->kind == Kind::kError &&
-      bound_error(msg, rec, key, out))
+      bound_error(msg, rec, key, *pending, out))
     return;
   Value deliver;
   if (!reason.empty()) {
@@ -111,8 +111,8 @@ void ConnectFilter::from_server(std::string_view line, Emit& out) {
       warn("rejected " + std::string(kind_str(info->kind)) + (info->method.empty() ? "" : " " + info->method) +
            (info->kind == Kind::kNotification ? "" : " id " + key) + " from the server: " + reason + " (" + detail + ")");
       if (pending) {
-        reject_response(key, reason, out, code::kSignatureRejected,
-                        "pqmcp connect: the server's response was rejected: " + reason);
+        hold(key, std::move(*pending), reason, code::kSignatureRejected,
+             "pqmcp connect: the server's response was rejected: " + reason, out);
       } else if (info->kind == Kind::kRequest && reason != "replayed-nonce" && reason != "replayed-sequence") {
         // (A replayed server request is dropped unanswered: its original gets the answer.)
         std::optional<Digest> d;
@@ -130,6 +130,10 @@ void ConnectFilter::from_server(std::string_view line, Emit& out) {
     deliver = mcp::strip_envelope(msg, info->kind);
   } else {
     rec.verification = "ok";
+    if (pending && pending->held) {
+      held_.erase(key);
+      warn("request " + key + ": a verified answer came after the rejected message under its id; delivered");
+    }
     rec.agent = cfg_.self;
     rec.sender = v->identity;
     rec.kid = v->kid;
@@ -150,7 +154,7 @@ void ConnectFilter::from_server(std::string_view line, Emit& out) {
 // and refused it. Re-verified against the request it names — signature, sender, freshness and
 // replay all still checked — it is passed on as an error carrying the server side's reason, so
 // the client learns why; an error can only fail the request, never forge a result.
-bool ConnectFilter::bound_error(const Value& msg, AuditRecord& rec, const std::string& key, Emit& out) {
+bool ConnectFilter::bound_error(const Value& msg, AuditRecord& rec, const std::string& key, Pending& p, Emit& out) {
   const Value* holder = mcp::envelope_holder(msg, Kind::kError);
   if (!holder || !holder->is_object()) return false;
   auto env = holder->find(mcp::kSigKey);
@@ -178,9 +182,55 @@ bool ConnectFilter::bound_error(const Value& msg, AuditRecord& rec, const std::s
   rec.kid = v->kid;
   audit(rec);
   warn("the server side rejected request " + key + " (" + why + "): it received a different request than this side sent");
-  reject_response(key, why, out, c,
-                  "pqmcp: the server side rejected the request: " + why + " (the request was altered in transit)");
+  hold(key, std::move(p), why, c,
+       "pqmcp: the server side rejected the request: " + why +
+           " (what it received under this id was altered in transit; no verified answer to the request as sent came)",
+       out);
   return true;
+}
+
+// Why wait: the rejected message proves only that something other than the genuine answer came
+// under this id. A man in the middle that sends a tampered copy of a request ahead of it, or a
+// forged response ahead of the real one, would otherwise have the client told that its request
+// failed while it ran (and perhaps retried, running twice). Holding the request open lets the
+// genuine answer through; if none comes, the client gets the first rejection's error. A man in
+// the middle can still delay or drop the answer, as it always could: only its false report is
+// taken away.
+void ConnectFilter::hold(const std::string& key, Pending p, const std::string& reason, int c, const std::string& message,
+                         Emit& out) {
+  if (answer_wait_ms_ <= 0) return reject_response(key, reason, out, c, message);
+  if (!p.held) {
+    p.held = Pending::Held{now() + answer_wait_ms_, reason, message, c};
+    warn("request " + key + " stays open for up to " + std::to_string(answer_wait_ms_) +
+         " ms: the request as sent may still be answered");
+  }
+  held_.insert(key);
+  to_server_.put(key, std::move(p));
+}
+
+std::int64_t ConnectFilter::due(Emit& out) {
+  if (held_.empty()) return -1;
+  const std::int64_t t = now();
+  std::int64_t next = -1;
+  for (auto it = held_.begin(); it != held_.end();) {
+    const Pending* p = to_server_.find(*it);
+    if (!p || !p->held) {  // answered meanwhile, or forgotten by the pending map's bound
+      it = held_.erase(it);
+      continue;
+    }
+    if (p->held->until > t) {
+      const std::int64_t left = p->held->until - t;
+      if (next < 0 || left < next) next = left;
+      ++it;
+      continue;
+    }
+    auto taken = to_server_.take(*it);
+    const Pending::Held& h = *taken->held;
+    warn("request " + *it + ": no verified answer came; the client gets the error (" + h.reason + ")");
+    reject_response(*it, h.reason, out, h.code, h.message);
+    it = held_.erase(it);
+  }
+  return next;
 }
 
 void ConnectFilter::check_pins(Value& msg, const AuditRecord& base) {
@@ -272,15 +322,21 @@ void ConnectFilter::server_overlong(const Overlong& o, Emit& out) {
   warn("the server side wrote a message of " + std::to_string(o.bytes) + " bytes, above the limit of " +
        std::to_string(cfg_.max_line) + "; dropped");
   if (p)
-    reject_response(id_key(id), "too-large", out, code::kTooLarge,
-                    "pqmcp connect: the server's response of " + std::to_string(o.bytes) + " bytes exceeds the limit of " +
-                        std::to_string(cfg_.max_line));
+    hold(id_key(id), std::move(*p), "too-large", code::kTooLarge,
+         "pqmcp connect: the server's response of " + std::to_string(o.bytes) + " bytes exceeds the limit of " +
+             std::to_string(cfg_.max_line),
+         out);
 }
 
 void ConnectFilter::server_gone(Emit& out) {
-  for (auto& [key, p] : to_server_.drain())
-    reject_response(key, "server-exited", out, code::kServerUnavailable,
-                    "pqmcp connect: the server exited before answering");
+  held_.clear();
+  for (auto& [key, p] : to_server_.drain()) {
+    if (p.held)  // no answer will come now: the rejection it was held for is the reason
+      reject_response(key, p.held->reason, out, p.held->code, p.held->message);
+    else
+      reject_response(key, "server-exited", out, code::kServerUnavailable,
+                      "pqmcp connect: the server exited before answering");
+  }
 }
 
 }  // namespace pqmcp::gateway

@@ -5,12 +5,21 @@
 // removed from tools/list results and calls to it are refused until `pqmcp tools approve`.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "gateway/side.h"
 #include "mcp/pins.h"
 
 namespace pqmcp::gateway {
+
+// How long connect keeps a request open after a message under its id was rejected (a response
+// that fails verification, or the server side's refusal of a request other than the one this
+// side sent): a man in the middle can inject such a message ahead of the genuine answer, and the
+// request as sent may still run and be answered (docs/gateway.md "A rejected answer").
+inline constexpr std::int64_t kDefaultAnswerWaitMs = 2000;
 
 struct PinConfig {
   std::string path;        // the pin store (docs/protocol.md §8); empty: no pinning
@@ -21,32 +30,50 @@ class ConnectFilter final : public Side {
  public:
   // cfg.self: the agent identity; cfg.peer: the server identity (the audience of what this side
   // signs, the only sender it accepts, and the key of its tool pins).
+  // answer_wait_ms: kDefaultAnswerWaitMs's wait; 0 answers the client with the error at once.
   ConnectFilter(FilterConfig cfg, const mcp::Signer& signer, mcp::Verifier& verifier, AuditSink& audit,
-                PinConfig pins);
+                PinConfig pins, std::int64_t answer_wait_ms = kDefaultAnswerWaitMs);
 
   void from_client(std::string_view line, Emit& out) override;
   void from_server(std::string_view line, Emit& out) override;
   void client_overlong(const Overlong& o, Emit& out) override;
   void server_overlong(const Overlong& o, Emit& out) override;
   void server_gone(Emit& out) override;
+  // Answers held requests whose wait ended without a verified answer.
+  std::int64_t due(Emit& out) override;
 
  private:
   struct Pending {
     RequestDigest digest;  // of the request as this side signed and sent it
     std::string method, target;
+    // Set when a message under this id was rejected: the error the client gets unless a verified
+    // answer comes by `until` (the filter's clock, ms).
+    struct Held {
+      std::int64_t until = 0;
+      std::string reason, message;
+      int code = 0;
+    };
+    std::optional<Held> held;
   };
   // Applies the pins to a verified tools/list result in place.
   void check_pins(json::Value& msg, const AuditRecord& base);
   // True if a call to tool must be refused (changed or unapproved definition).
   bool blocked(const std::string& tool);
-  bool bound_error(const json::Value& msg, AuditRecord& rec, const std::string& key, Emit& out);
+  bool bound_error(const json::Value& msg, AuditRecord& rec, const std::string& key, Pending& p, Emit& out);
   void reject_response(const std::string& key, const std::string& reason, Emit& out, int code,
                        const std::string& message);
+  // A message under pending request `key` was rejected: the client gets the error when the wait
+  // ends without a verified answer (at once when answer_wait_ms_ is 0). The first rejection's
+  // reason and deadline stand.
+  void hold(const std::string& key, Pending p, const std::string& reason, int code, const std::string& message,
+            Emit& out);
 
   PinConfig pins_cfg_;
   std::map<std::string, std::string> blocked_;  // tool → digest of the withheld definition
   PendingMap<Pending> to_server_;               // the client's requests awaiting a response
   PendingMap<RequestDigest> from_server_;       // the server's requests awaiting the client
+  std::int64_t answer_wait_ms_;
+  std::set<std::string> held_;                  // keys of to_server_ entries with `held` set
 };
 
 }  // namespace pqmcp::gateway

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -188,6 +189,14 @@ RelayResult run_relay(Child& child, int client_in, int client_out, Filter& f, co
     add(kSerr, child_err_open ? child.stderr_fd() : -1, POLLIN);
     int timeout = -1;
     if (phase != Phase::kRunning || child.exited()) timeout = 50;  // deadlines are checked above
+    std::int64_t due = -1;
+    const std::size_t queued = to_client.size() + to_server.size();
+    guarded([&] { due = f.due(emit); });  // held answers whose wait ended (Filter::due)
+    if (to_client.size() + to_server.size() != queued) {
+      flush_now();
+      due = 0;  // the poll set above was built before these lines: go round once more at once
+    }
+    if (due >= 0 && (timeout < 0 || due < timeout)) timeout = static_cast<int>(std::min<std::int64_t>(due, 60'000));
     int n = ::poll(p, np, timeout);
     if (n < 0 && errno != EINTR) {
       log(o, std::string("poll: ") + std::strerror(errno));

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,10 @@ class Filter {
   // comes back) is done here, while the peer processes the message, instead of before
   // forwarding it. The stdio relay also calls it once more before it returns.
   virtual void idle() {}
+  // Work that is due at a time rather than on a message: answers the filter held back and whose
+  // wait has ended (ConnectFilter's wait for a verified answer). Called on every turn of the
+  // transport's loop; returns the milliseconds until it is next due, or -1 for never.
+  virtual std::int64_t due(Emit&) { return -1; }
 };
 
 struct RelayOptions {

@@ -38,7 +38,7 @@ class Relay {
   Relay(ClientConfig cfg, gateway::Filter& f, int in, int out, const HttpRelayOptions& o)
       : f_(f), in_(in), out_(out), o_(o), emit_(to_client_, to_server_), from_client_(o.max_line),
 sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
-        drain_timer_(ioc_) {
+        drain_timer_(ioc_), due_timer_(ioc_) {
     cfg_ = std::move(cfg);
   }
 
@@ -200,6 +200,7 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
     }
     pump();
     guarded([&] { f_.idle(); });  // after the requests are on their way (gateway::Filter::idle)
+    check_due();
     if (in_eof_)
       end("client-eof", true);
     else
@@ -221,6 +222,24 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
     });
     pump();
     guarded([&] { f_.idle(); });
+    check_due();
+  }
+
+  // gateway::Filter::due: answers the filter held back whose wait has ended go out, and the
+  // timer is set for the next one (after every message, since a message may hold or release one).
+  void check_due() {
+    std::int64_t next = -1;
+    const std::size_t queued = to_client_.size() + to_server_.size();
+    guarded([&] { next = f_.due(emit_); });
+    if (to_client_.size() + to_server_.size() != queued) pump();
+    if (next < 0 || gone_) {
+      due_timer_.cancel();
+      return;
+    }
+    due_timer_.expires_after(std::chrono::milliseconds(next));
+    due_timer_.async_wait([this](const error_code& ec) {
+      if (!ec) check_due();
+    });
   }
 
   void on_failure(const json::Value& id, const std::string& why) {
@@ -317,7 +336,7 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
   gateway::Emit emit_;
   gateway::LineReader from_client_;
   asio::signal_set sig_;
-  asio::steady_timer drain_timer_;
+  asio::steady_timer drain_timer_, due_timer_;
   std::optional<asio::posix::stream_descriptor> in_desc_, out_desc_;
   std::shared_ptr<Client> client_;
   bool in_regular_ = false, out_regular_ = false;

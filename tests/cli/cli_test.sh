@@ -175,6 +175,19 @@ PY
   expect 0 "composite SPKI OID and length" sh -c "openssl asn1parse -in split.pem | grep -q '1.3.6.1.5.5.7.6.48' && openssl base64 -d -in split.pem | wc -c | grep -qx 2005"
 fi
 
+if [ "$MODE" = pqhsm ]; then
+  # [gateway] values of the wrong type or out of range are refused before anything starts
+  # (exit 3, the config error), not replaced by defaults.
+  for bad in 'answer_wait_ms = -5|out of range' 'answer_wait_ms = 700000|at most 600000' \
+             'answer_wait_ms = "2s"|must be a whole number' 'mode = 1|gateway.mode must be a string' \
+             'trust_on_first_use = "no"|must be true or false' 'algorithms = "mldsa65"|array of strings'; do
+    cp "$CFG" gw-bad.toml
+    printf '\n[gateway]\n%s\n' "${bad%%|*}" >> gw-bad.toml
+    expect 3 "config [gateway] ${bad%%|*} refused" "$PQMCP" --config gw-bad.toml connect --identity id-ed25519 -- true
+    grep_err "${bad#*|}"
+  done
+fi
+
 if [ "$MODE" = noble ]; then
   expect 0 "create ML-DSA-65" "$PQMCP" identity create n --alg mldsa65
   expect 0 "sign" "$PQMCP" sign doc.txt --identity n -o n.sig

@@ -77,6 +77,7 @@ TEST(ConnectWrap, AuditIsWrittenByIdle) {
   // A refused response, then a second request: both queued, written in order.
   r.tamper_s2c = [](std::string l) { return l.replace(l.find("\"n\":1"), 5, "\"n\":2"); };
   r.server_sends(result(1, {{"n", 1}}));
+  r.waits_end();
   r.take_client();
   r.tamper_s2c = nullptr;
   r.client_sends(call(2, "echo", {{"message", "b"}}));
@@ -119,6 +120,7 @@ TEST(ConnectWrap, ResponsesBindWithOrWithoutIdle) {
       return l;
     };
     r.server_sends(result(4, {{"n", 4}}));
+    r.waits_end();
     Value refused = r.take_client();
     EXPECT_TRUE(refused.contains("error")) << refused.dump();
     bool denied = false;
@@ -137,6 +139,8 @@ TEST(ConnectWrap, ResponseAlteredInTransitIsRefused) {
     return dump(v);
   };
   r.server_sends(result(1, {{"content", "genuine"}}));
+  EXPECT_TRUE(r.at_client.empty()) << "the request stays open for a verified answer";
+  r.waits_end();
   Value e = r.take_client();
   EXPECT_EQ(e["id"], 1);
   EXPECT_EQ(e["error"]["code"], code::kSignatureRejected);
@@ -155,6 +159,8 @@ TEST(ConnectWrap, RequestAlteredInTransitIsRefusedByWrapAndReportedByConnect) {
   };
   r.client_sends(call(4, "echo", {{"message", "hi"}}));
   EXPECT_TRUE(r.at_server.empty());
+  EXPECT_TRUE(r.at_client.empty()) << "the request stays open for a verified answer";
+  r.waits_end();
   Value e = r.take_client();
   EXPECT_EQ(e["id"], 4);
   EXPECT_EQ(e["error"]["code"], code::kSignatureRejected);
@@ -178,12 +184,118 @@ TEST(ConnectWrap, ARefusedCopyWithAGarbledSignatureIsNotTheAnswerToTheSignedRequ
     };
     r.client_sends(call(6, "echo", {{"message", "hi"}}));
     EXPECT_TRUE(r.at_server.empty());
+    r.waits_end();
     Value e = r.take_client();
     EXPECT_EQ(e["id"], 6);
     EXPECT_EQ(e["error"]["code"], code::kSignatureRejected);
     EXPECT_EQ(r.wrap_audit.records.back().decision, "deny");
     EXPECT_EQ(r.connect_audit.records.back().verification, "request-mismatch");
     EXPECT_EQ(r.connect_audit.records.back().reason, pqmcp_data(e)["reason"].get<std::string>());
+  }
+}
+
+// A man in the middle sends a tampered copy of a request ahead of the request itself: wrap
+// refuses the copy (an error bound to the copy), then runs the genuine request. connect keeps the
+// request open, so the client gets the genuine result, not a false report that its call failed.
+TEST(ConnectWrap, ACopyAheadOfTheRequestDoesNotFailIt) {
+  PairRig r;
+  r.connect->from_client(dump(call(7, "echo", {{"message", "hi"}})), r.mid_c2s.emit);
+  auto sent = r.mid_c2s.server();
+  ASSERT_EQ(sent.size(), 1u);
+  Value copy = parse(sent[0]);
+  copy["params"]["arguments"]["message"] = "rm -rf";
+  r.wrap->from_client(dump(copy), r.mid_s2c.emit);
+  r.wrap->from_client(sent[0], r.mid_s2c.emit);
+  r.pump();
+  EXPECT_TRUE(r.at_client.empty()) << "the copy's refusal does not answer the request as sent";
+  EXPECT_EQ(r.take_server()["params"]["arguments"]["message"], "hi");
+  EXPECT_EQ(r.connect_audit.records.back().verification, "request-mismatch");
+  r.server_sends(result(7, {{"text", "Echo: hi"}}));
+  Value got = r.take_client();
+  EXPECT_EQ(got["id"], 7);
+  EXPECT_EQ(got["result"]["text"], "Echo: hi") << got.dump();
+  EXPECT_EQ(r.connect_audit.records.back().decision, "allow");
+  r.waits_end();
+  EXPECT_TRUE(r.at_client.empty()) << "nothing more for an answered request";
+}
+
+// The same on the way back: a forged response ahead of the genuine one is refused and the
+// genuine one delivered; a second forgery cannot restart the wait.
+TEST(ConnectWrap, AForgedResponseAheadOfTheGenuineOneDoesNotFailTheRequest) {
+  PairRig r;
+  r.client_sends(call(8, "echo", {{"message", "hi"}}));
+  r.take_server();
+  r.wrap->from_server(dump(result(8, {{"text", "Echo: hi"}})), r.mid_s2c.emit);
+  auto genuine = r.mid_s2c.client();
+  ASSERT_EQ(genuine.size(), 1u);
+  Value forged = parse(genuine[0]);
+  forged["result"]["text"] = "Echo: transfer approved";
+  r.connect->from_server(dump(forged), r.mid_c2s.emit);
+  r.pump();
+  EXPECT_TRUE(r.at_client.empty());
+  EXPECT_EQ(r.connect_audit.records.back().verification, "bad-signature");
+  r.clock.t += kDefaultAnswerWaitMs - 1;
+  r.connect->from_server(dump(forged), r.mid_c2s.emit);  // does not extend the wait
+  EXPECT_EQ(r.connect->due(r.mid_c2s.emit), 1);
+  r.connect->from_server(genuine[0], r.mid_c2s.emit);
+  r.pump();
+  Value got = r.take_client();
+  EXPECT_EQ(got["result"]["text"], "Echo: hi") << got.dump();
+  EXPECT_EQ(r.connect->due(r.mid_c2s.emit), -1) << "nothing held any more";
+}
+
+// No verified answer by the end of the wait: the client gets the first rejection's error, once;
+// a genuine answer after that is dropped (the client has its answer); with answer_wait_ms = 0
+// the error comes at once; a server that goes away ends the wait with the rejection.
+TEST(ConnectWrap, AHeldRequestIsAnsweredWithTheRejectionWhenTheWaitEnds) {
+  auto forge = [](PairRig& r, int id) {
+    r.wrap->from_server(dump(result(id, {{"text", "genuine"}})), r.mid_s2c.emit);
+    auto genuine = r.mid_s2c.client();
+    Value forged = parse(genuine.at(0));
+    forged["result"]["text"] = "forged";
+    r.connect->from_server(dump(forged), r.mid_c2s.emit);
+    r.pump();
+    return genuine.at(0);
+  };
+  {
+    PairRig r;
+    r.client_sends(call(9, "echo"));
+    r.take_server();
+    const std::string genuine = forge(r, 9);
+    EXPECT_TRUE(r.at_client.empty());
+    r.clock.t += kDefaultAnswerWaitMs - 1;
+    EXPECT_EQ(r.connect->due(r.mid_c2s.emit), 1);
+    EXPECT_TRUE(r.mid_c2s.client().empty());
+    r.clock.t += 1;
+    EXPECT_EQ(r.connect->due(r.mid_c2s.emit), -1);
+    r.pump();
+    Value e = r.take_client();
+    EXPECT_EQ(e["id"], 9);
+    EXPECT_EQ(e["error"]["code"], code::kSignatureRejected);
+    EXPECT_EQ(pqmcp_data(e)["reason"], "bad-signature");
+    r.connect->from_server(genuine, r.mid_c2s.emit);
+    r.pump();
+    EXPECT_TRUE(r.at_client.empty()) << "too late: the client was answered";
+    EXPECT_EQ(r.connect_audit.records.back().decision, "deny");
+  }
+  {
+    PairRig r("", nullptr, 0);
+    r.client_sends(call(10, "echo"));
+    r.take_server();
+    forge(r, 10);
+    EXPECT_EQ(pqmcp_data(r.take_client())["reason"], "bad-signature");
+  }
+  {
+    PairRig r;
+    r.client_sends(call(11, "echo"));
+    r.take_server();
+    forge(r, 11);
+    r.connect->server_gone(r.mid_c2s.emit);
+    r.pump();
+    Value e = r.take_client();
+    EXPECT_EQ(e["id"], 11);
+    EXPECT_EQ(pqmcp_data(e)["reason"], "bad-signature");
+    EXPECT_EQ(r.connect->due(r.mid_c2s.emit), -1);
   }
 }
 
@@ -334,6 +446,7 @@ TEST(ConnectFilter, ServerGoneAndOverlong) {
   o.tail = R"(xx"}},"id":2})";
   r.connect->server_overlong(o, r.mid_c2s.emit);
   r.pump();
+  r.waits_end();
   Value e = r.take_client();
   EXPECT_EQ(e["id"], 2);
   EXPECT_EQ(e["error"]["code"], code::kTooLarge);
@@ -365,6 +478,7 @@ TEST(ConnectWrap, StaleResponseIsRefused) {
   r.wrap->from_server(dump(result(1, Value::object())), r.mid_s2c.emit);
   r.clock.t += 6 * 60 * 1000;
   r.pump();
+  r.waits_end();
   Value e = r.take_client();
   EXPECT_EQ(pqmcp_data(e)["reason"], "stale");
 }

@@ -7,6 +7,10 @@
 //   flip-response  flip one byte of the first tools/call's result     → connect: bad-signature
 //   swap-response  give the second tools/call the first one's result  → connect: request-mismatch
 //   strip-response remove the envelope from the first tools/call's result → connect: missing-signature
+//   copy-request   send a copy of the first tools/call with a byte flipped ahead of it
+//                  → wrap: bad-signature; the genuine request still runs and is answered
+//   forge-response send a copy of the first tools/call's result with a byte flipped ahead of it
+//                  → connect: bad-signature; the genuine result still reaches the client
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -21,11 +25,12 @@ function tamperUp(line) {
   if (m.method !== 'tools/call') return [line];
   callIds.push(JSON.stringify(m.id));
   if (done) return [line];
-  if (mode === 'flip-request') {
+  if (mode === 'flip-request' || mode === 'copy-request') {
     done = true;
     const i = line.indexOf('"message":"') + 11;
     const c = line[i] === 'A' ? 'B' : 'A';
-    return [line.slice(0, i) + c + line.slice(i + 1)];
+    const flipped = line.slice(0, i) + c + line.slice(i + 1);
+    return mode === 'flip-request' ? [flipped] : [flipped, line];
   }
   if (mode === 'strip-request') {
     done = true;
@@ -42,11 +47,12 @@ function tamperUp(line) {
 function tamperDown(line) {
   const m = JSON.parse(line);
   if (!('result' in m) || !callIds.includes(JSON.stringify(m.id))) return line;
-  if (mode === 'flip-response' && !done) {
+  if ((mode === 'flip-response' || mode === 'forge-response') && !done) {
     done = true;
     const i = line.indexOf('"text":"') + 8;
     const c = line[i] === 'X' ? 'Y' : 'X';
-    return line.slice(0, i) + c + line.slice(i + 1);
+    const flipped = line.slice(0, i) + c + line.slice(i + 1);
+    return mode === 'flip-response' ? flipped : `${flipped}\n${line}`;
   }
   if (mode === 'strip-response' && !done) {
     done = true;

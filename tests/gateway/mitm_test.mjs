@@ -1,7 +1,9 @@
 // A man in the middle between connect and wrap (mitm.mjs) flips a byte, strips a signature,
-// replays a request or swaps a response. Each must be rejected with the right reason: in the
-// audit records and stderr of the side that detects it, and in the JSON-RPC error the SDK client
-// gets; the session must go on afterwards (the next call succeeds).
+// replays a request, swaps a response, or sends a tampered copy ahead of a genuine request or
+// response. Each must be rejected with the right reason: in the audit records and stderr of the
+// side that detects it, and in the JSON-RPC error the SDK client gets when its call cannot be
+// answered (a copy ahead of the genuine message must not fail the call); the session must go on
+// afterwards (the next call succeeds).
 // Usage: node mitm_test.mjs PQMCP
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -19,6 +21,10 @@ const cases = [
   ['flip-response', 'connect', 'bad-signature', -32010, 'bad-signature'],
   ['strip-response', 'connect', 'missing-signature', -32010, 'missing-signature'],
   ['swap-response', 'connect', 'request-mismatch', -32010, 'request-mismatch'],
+  // A tampered copy ahead of the genuine message: detected, and the genuine call still succeeds
+  // (connect keeps the request open for a verified answer instead of reporting it failed).
+  ['copy-request', 'wrap', 'bad-signature', null, null],
+  ['forge-response', 'connect', 'bad-signature', null, null],
 ];
 
 async function run([mode, side, reason, code, clientReason]) {

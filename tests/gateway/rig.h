@@ -194,7 +194,8 @@ struct WrapRig {
 
 // connect and wrap back to back; the test plays the MCP client and the MCP server.
 struct PairRig {
-  explicit PairRig(std::string pins_path = "", const char* policy_toml = nullptr)
+  explicit PairRig(std::string pins_path = "", const char* policy_toml = nullptr,
+                   std::int64_t answer_wait_ms = kDefaultAnswerWaitMs)
       : keys(), wrap_verifier(keys.verifier_config("server"), keys.resolver),
         connect_verifier(keys.verifier_config("agent"), keys.resolver) {
     if (policy_toml) policy = PolicyGate::parse(policy_toml).value();
@@ -209,7 +210,7 @@ struct PairRig {
     cc.log_name = "connect-test";
     cc.now_ms = clock.fn();
     connect = std::make_unique<ConnectFilter>(cc, *keys.agent, connect_verifier, connect_audit,
-                                              PinConfig{std::move(pins_path), true});
+                                              PinConfig{std::move(pins_path), true}, answer_wait_ms);
     wrap_audit.records.from = wrap.get();
     connect_audit.records.from = connect.get();
   }
@@ -236,6 +237,13 @@ struct PairRig {
   void server_sends(const Value& m) {
     wrap->from_server(dump(m), mid_s2c.emit);
     idle(*wrap);
+    pump();
+  }
+  // Lets connect's waits for a verified answer run out (ConnectFilter::due, which the
+  // transports call on every turn of their loop).
+  void waits_end() {
+    clock.t += kDefaultAnswerWaitMs;
+    connect->due(mid_c2s.emit);
     pump();
   }
   bool run_idle = true;

@@ -35,7 +35,8 @@ bool read_key(const toml::table& gt, const char* key, T& out, std::string& err) 
     if (auto v = n->value_exact<std::int64_t>()) {
       if (*v >= 0 && static_cast<std::uint64_t>(*v) <= static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
         return out = static_cast<T>(*v), true;
-      err = std::string("gateway.") + key + " is out of range: " + std::to_string(*v);
+      err = std::string("gateway.") + key + " must be between 0 and " + std::to_string(std::numeric_limits<T>::max()) +
+            ", not " + std::to_string(*v);
       return false;
     }
     err = std::string("gateway.") + key + " must be a whole number";

@@ -1,5 +1,7 @@
 #include "gateway/connect_filter.h"
 
+#include <chrono>
+
 namespace pqmcp::gateway {
 
 using json::Value;
@@ -131,7 +133,6 @@ void ConnectFilter::from_server(std::string_view line, Emit& out) {
   } else {
     rec.verification = "ok";
     if (pending && pending->held) {
-      held_.erase(key);
       warn("request " + key + ": a verified answer came after the rejected message under its id; delivered");
     }
     rec.agent = cfg_.self;
@@ -200,37 +201,42 @@ void ConnectFilter::hold(const std::string& key, Pending p, const std::string& r
                          Emit& out) {
   if (answer_wait_ms_ <= 0) return reject_response(key, reason, out, c, message);
   if (!p.held) {
-    p.held = Pending::Held{now() + answer_wait_ms_, reason, message, c};
+    p.held = Pending::Held{wait_clock_ms() + answer_wait_ms_, reason, message, c};
+    held_.emplace_back(p.held->until, key);
     warn("request " + key + " stays open for up to " + std::to_string(answer_wait_ms_) +
          " ms: the request as sent may still be answered");
   }
-  held_.insert(key);
   to_server_.put(key, std::move(p));
+}
+
+std::int64_t ConnectFilter::wait_clock_ms() const {
+  if (cfg_.now_ms) return cfg_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 std::int64_t ConnectFilter::due(Emit& out) {
   if (held_.empty()) return -1;
-  const std::int64_t t = now();
-  std::int64_t next = -1;
-  for (auto it = held_.begin(); it != held_.end();) {
-    const Pending* p = to_server_.find(*it);
-    if (!p || !p->held) {  // answered meanwhile, or forgotten by the pending map's bound
-      it = held_.erase(it);
+  const std::int64_t t = wait_clock_ms();
+  while (!held_.empty()) {
+    const auto& [until, key] = held_.front();
+    const Pending* p = to_server_.find(key);
+    if (!p || !p->held || p->held->until != until) {  // answered, forgotten, or a later request's hold
+      held_.pop_front();
       continue;
     }
-    if (p->held->until > t) {
-      const std::int64_t left = p->held->until - t;
-      if (next < 0 || left < next) next = left;
-      ++it;
-      continue;
-    }
-    auto taken = to_server_.take(*it);
+    if (until > t) return until - t;
+    auto taken = to_server_.take(key);
     const Pending::Held& h = *taken->held;
-    warn("request " + *it + ": no verified answer came; the client gets the error (" + h.reason + ")");
-    reject_response(*it, h.reason, out, h.code, h.message);
-    it = held_.erase(it);
+    warn("request " + key + ": no verified answer came; the client gets the error (" + h.reason + ")");
+    reject_response(key, h.reason, out, h.code, h.message);
+    held_.pop_front();
   }
-  return next;
+  return -1;
+}
+
+void ConnectFilter::forget(const Value& id) {
+  (void)to_server_.take(id_key(id));  // its entry in held_, if any, is skipped by due()
 }
 
 void ConnectFilter::check_pins(Value& msg, const AuditRecord& base) {

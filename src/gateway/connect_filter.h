@@ -7,7 +7,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <set>
+#include <deque>
+#include <utility>
 #include <string>
 
 #include "gateway/side.h"
@@ -41,13 +42,14 @@ class ConnectFilter final : public Side {
   void server_gone(Emit& out) override;
   // Answers held requests whose wait ended without a verified answer.
   std::int64_t due(Emit& out) override;
+  void forget(const json::Value& id) override;
 
  private:
   struct Pending {
     RequestDigest digest;  // of the request as this side signed and sent it
     std::string method, target;
     // Set when a message under this id was rejected: the error the client gets unless a verified
-    // answer comes by `until` (the filter's clock, ms).
+    // answer comes by `until` (wait_clock_ms()).
     struct Held {
       std::int64_t until = 0;
       std::string reason, message;
@@ -67,13 +69,18 @@ class ConnectFilter final : public Side {
   // reason and deadline stand.
   void hold(const std::string& key, Pending p, const std::string& reason, int code, const std::string& message,
             Emit& out);
+  // Monotonic milliseconds for the waits (a step of the wall clock neither ends nor stretches
+  // one); the configured clock when there is one (tests step it).
+  std::int64_t wait_clock_ms() const;
 
   PinConfig pins_cfg_;
   std::map<std::string, std::string> blocked_;  // tool → digest of the withheld definition
   PendingMap<Pending> to_server_;               // the client's requests awaiting a response
   PendingMap<RequestDigest> from_server_;       // the server's requests awaiting the client
   std::int64_t answer_wait_ms_;
-  std::set<std::string> held_;                  // keys of to_server_ entries with `held` set
+  // (until, key) of each hold, in the order they began, which is the order they end (the wait
+  // is the same for all). An entry whose request was answered or forgotten is skipped by due().
+  std::deque<std::pair<std::int64_t, std::string>> held_;
 };
 
 }  // namespace pqmcp::gateway

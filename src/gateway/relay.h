@@ -11,6 +11,7 @@
 
 #include "gateway/child.h"
 #include "gateway/framing.h"
+#include "json/json.h"
 
 namespace pqmcp::gateway {
 
@@ -46,6 +47,10 @@ class Filter {
   // wait has ended (ConnectFilter's wait for a verified answer). Called on every turn of the
   // transport's loop; returns the milliseconds until it is next due, or -1 for never.
   virtual std::int64_t due(Emit&) { return -1; }
+  // The transport answered the client's request `id` itself (a transport failure, or a request
+  // the transport made and consumed): the filter forgets what it keeps for it, so that nothing
+  // answers it a second time.
+  virtual void forget(const json::Value& /*id*/) {}
 };
 
 struct RelayOptions {

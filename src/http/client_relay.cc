@@ -138,6 +138,9 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
     OutQueue scratch_client;
     gateway::Emit scratch(scratch_client, to_server_);
     guarded([&] { f_.from_server(m, scratch); });  // verified like every answer
+    // A rejected answer leaves the request held for a verified one (ConnectFilter::hold); this
+    // relay decides now, and the client never sent this id.
+    guarded([&] { f_.forget((*v)["id"]); });
     reinit_id_.clear();
     const bool ok = v->contains("result") && scratch_client.size() > 0 && scratch_client.take().front().find("\"result\"") != std::string::npos;
     if (!ok) {
@@ -244,6 +247,7 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
 
   void on_failure(const json::Value& id, const std::string& why) {
     const bool big = why.rfind("too-large", 0) == 0;
+    guarded([&] { f_.forget(id); });  // answered here: nothing may answer it again
     gateway::warn(o_.name, "request " + gateway::id_key(id) + " failed: " + why);
     to_client_.push(gateway::dump(gateway::error_response(
         id, big ? gateway::code::kTooLarge : gateway::code::kServerUnavailable, o_.name + ": " + why,
@@ -255,9 +259,11 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
     if (why.find("(HTTP 404)") != std::string::npos && reopen()) return;
     if (why != "closed") {
       gateway::warn(o_.name, why);
-      guarded([&] { f_.server_gone(emit_); });
       if (res_.ended_by.empty()) res_.ended_by = "session-ended", res_.exit_code = 1;
     }
+    // Whatever the filter still waits for gets its answer now, also when we closed the session
+    // (the client's EOF, a signal): a request held for a verified answer gets its rejection.
+    guarded([&] { f_.server_gone(emit_); });
     pump();
     gone_ = true;
     ioc_.stop();
@@ -299,7 +305,7 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
     ending_ = true;
     if (res_.ended_by.empty()) res_.ended_by = why;
     if (in_desc_) in_desc_->cancel();
-    if (drain && client_->in_flight() > 0) {
+    if (drain && (client_->in_flight() > 0 || filter_waits())) {
       drain_deadline_ = std::chrono::steady_clock::now() + o_.drain;
       wait_drain();
       return;
@@ -307,8 +313,18 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
     client_->close();
   }
 
+  // True while the filter holds a request for a verified answer (its due() names a time);
+  // answers whose wait ended go out on the way.
+  bool filter_waits() {
+    std::int64_t next = -1;
+    const std::size_t queued = to_client_.size() + to_server_.size();
+    guarded([&] { next = f_.due(emit_); });
+    if (to_client_.size() + to_server_.size() != queued) pump();
+    return next >= 0;
+  }
+
   void wait_drain() {
-    if (client_->in_flight() == 0 || std::chrono::steady_clock::now() >= drain_deadline_) {
+    if ((client_->in_flight() == 0 && !filter_waits()) || std::chrono::steady_clock::now() >= drain_deadline_) {
       client_->close();
       return;
     }

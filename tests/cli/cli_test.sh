@@ -178,7 +178,7 @@ fi
 if [ "$MODE" = pqhsm ]; then
   # [gateway] values of the wrong type or out of range are refused before anything starts
   # (exit 3, the config error), not replaced by defaults.
-  for bad in 'answer_wait_ms = -5|out of range' 'answer_wait_ms = 700000|at most 600000' \
+  for bad in 'answer_wait_ms = -5|must be between 0 and' 'answer_wait_ms = 700000|at most 600000' \
              'answer_wait_ms = "2s"|must be a whole number' 'mode = 1|gateway.mode must be a string' \
              'trust_on_first_use = "no"|must be true or false' 'algorithms = "mldsa65"|array of strings'; do
     cp "$CFG" gw-bad.toml

@@ -297,6 +297,24 @@ TEST(ConnectWrap, AHeldRequestIsAnsweredWithTheRejectionWhenTheWaitEnds) {
     EXPECT_EQ(pqmcp_data(e)["reason"], "bad-signature");
     EXPECT_EQ(r.connect->due(r.mid_c2s.emit), -1);
   }
+  {
+    // A request the transport answered itself (Filter::forget) is not answered again; a new
+    // request under the same id later gets its own wait.
+    PairRig r;
+    r.client_sends(call(12, "echo"));
+    r.take_server();
+    forge(r, 12);
+    r.connect->forget(Value(12));
+    r.waits_end();
+    EXPECT_TRUE(r.at_client.empty());
+    EXPECT_EQ(r.connect->due(r.mid_c2s.emit), -1);
+    r.client_sends(call(12, "echo"));
+    r.take_server();
+    forge(r, 12);
+    EXPECT_EQ(r.connect->due(r.mid_c2s.emit), kDefaultAnswerWaitMs);
+    r.waits_end();
+    EXPECT_EQ(pqmcp_data(r.take_client())["reason"], "bad-signature");
+  }
 }
 
 TEST(ConnectWrap, UnsignedOrForeignServerMessagesAreRefused) {

@@ -19,6 +19,7 @@ import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
 import { resolve, join } from 'node:path';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { makeEnv, everything, timeout, alive, descendants, check, done } from '../../gateway/env.mjs';
@@ -339,6 +340,32 @@ try {
       `${mode}: the client gets ${code} naming ${reason}`, f ? `${f.code} ${f.message}` : `no error; ${out.stderr.slice(-300)}`);
     check(out.results[2]?.ok?.content?.[0]?.text === 'Echo: third', `${mode}: the session goes on`);
   }
+
+  // 4a. A request held for a verified answer (docs/gateway.md "A rejected answer") when the
+  //     client closes its end: connect still answers it, with the rejection, before it exits.
+  //     The server answers unsigned, so the answer is rejected and the request held.
+  const unsigned = http.createServer((q, s) => {
+    let b = '';
+    q.on('data', (c) => { b += c; });
+    q.on('end', () => {
+      s.writeHead(200, { 'content-type': 'application/json' });
+      s.end(JSON.stringify({ jsonrpc: '2.0', id: JSON.parse(b).id, result: { tools: [] } }));
+    });
+  });
+  await new Promise((r) => unsigned.listen(0, '127.0.0.1', r));
+  const heldArgv = connectArgv(`http://127.0.0.1:${unsigned.address().port}/mcp`);
+  const held = spawn(heldArgv[0], heldArgv.slice(1), { env: e.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(held);
+  let heldOut = '', heldErr = '';
+  held.stdout.on('data', (d) => { heldOut += d; });
+  held.stderr.on('data', (d) => { heldErr += d; });
+  held.stdin.end('{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}\n');
+  const heldCode = await timeout(new Promise((r) => held.on('exit', r)), 15000, 'connect exits after EOF');
+  unsigned.close();
+  const heldAnswer = heldOut.trim() ? JSON.parse(heldOut.trim().split('\n').pop()) : null;
+  check(/stays open/.test(heldErr), 'the rejected answer held the request', heldErr.slice(-300));
+  check(heldAnswer?.id === 1 && heldAnswer?.error?.data?.pqmcp?.reason === 'missing-signature',
+    'a held request is answered with its rejection when the client closes its end', `${heldCode} ${heldOut} ${heldErr.slice(-300)}`);
 
   // 4b. The server forgets the session (restarted on the same port: the next request gets 404):
   //     connect opens a new one by itself (replaying the client's initialize, signed afresh) and

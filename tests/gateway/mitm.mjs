@@ -52,7 +52,7 @@ function tamperDown(line) {
     const i = line.indexOf('"text":"') + 8;
     const c = line[i] === 'X' ? 'Y' : 'X';
     const flipped = line.slice(0, i) + c + line.slice(i + 1);
-    return mode === 'flip-response' ? flipped : `${flipped}\n${line}`;
+    return mode === 'flip-response' ? flipped : [flipped, line];
   }
   if (mode === 'strip-response' && !done) {
     done = true;
@@ -69,6 +69,13 @@ function tamperDown(line) {
 createInterface({ input: process.stdin }).on('line', (l) => {
   for (const out of tamperUp(l)) child.stdin.write(out + '\n');
 }).on('close', () => child.stdin.end());
-createInterface({ input: child.stdout }).on('line', (l) => process.stdout.write(tamperDown(l) + '\n'));
+// A forged line goes first and the genuine one 100 ms later, so that connect handles them in
+// separate turns of its loop (a notification written meanwhile passes it, as it may anyway).
+createInterface({ input: child.stdout }).on('line', (l) => {
+  const out = tamperDown(l);
+  if (!Array.isArray(out)) return process.stdout.write(out + '\n');
+  process.stdout.write(out[0] + '\n');
+  setTimeout(() => process.stdout.write(out[1] + '\n'), 100);
+});
 child.on('exit', (code) => process.exit(code ?? 1));
 process.on('SIGTERM', () => { child.kill('SIGTERM'); });

@@ -3,7 +3,9 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <type_traits>
 
@@ -61,6 +63,16 @@ int load_gw_conf(const Config& c, GwConf& g) {
   if (const toml::node* node = t.get("gateway"); node && !node->is_table())
     return fail(kExitConfig, c.path + ": [gateway] must be a table");
   if (auto* gt = t["gateway"].as_table()) {
+    // A misspelt key (`answer_wait = 0`) would otherwise leave its setting at the default unseen.
+    static constexpr const char* kKeys[] = {"mode",     "policy",      "audit",         "bundle",
+                                            "admin_key", "server_identity", "pins",   "max_message",
+                                            "shutdown_timeout_ms", "trust_on_first_use", "answer_wait_ms",
+                                            "algorithms"};
+    for (auto&& [k, v] : *gt) {
+      (void)v;
+      if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys))
+        return fail(kExitConfig, c.path + ": gateway." + std::string(k.str()) + " is not a setting (docs/gateway.md)");
+    }
     std::string err;
     const bool ok = read_key(*gt, "mode", g.mode, err) && read_key(*gt, "policy", g.policy, err) &&
                     read_key(*gt, "audit", g.audit, err) && read_key(*gt, "bundle", g.bundle, err) &&

@@ -180,12 +180,18 @@ if [ "$MODE" = pqhsm ]; then
   # (exit 3, the config error), not replaced by defaults.
   for bad in 'answer_wait_ms = -5|must be between 0 and' 'answer_wait_ms = 700000|at most 600000' \
              'answer_wait_ms = "2s"|must be a whole number' 'mode = 1|gateway.mode must be a string' \
-             'trust_on_first_use = "no"|must be true or false' 'algorithms = "mldsa65"|array of strings'; do
+             'trust_on_first_use = "no"|must be true or false' 'algorithms = "mldsa65"|array of strings' \
+             'answer_wait = 0|gateway.answer_wait is not a setting'; do
     cp "$CFG" gw-bad.toml
     printf '\n[gateway]\n%s\n' "${bad%%|*}" >> gw-bad.toml
     expect 3 "config [gateway] ${bad%%|*} refused" "$PQMCP" --config gw-bad.toml connect --identity id-ed25519 -- true
     grep_err "${bad#*|}"
   done
+  # Valid values of every type still load (the command then fails on the identity, exit 5).
+  cp "$CFG" gw-good.toml
+  printf '\n[gateway]\nanswer_wait_ms = 0\nmax_message = 1048576\ntrust_on_first_use = false\nmode = "observe"\nalgorithms = ["mldsa65-ed25519"]\n' >> gw-good.toml
+  expect 5 "a valid [gateway] table loads" "$PQMCP" --config gw-good.toml connect --identity nobody -- true
+  grep_err "no identity named 'nobody'"
 fi
 
 if [ "$MODE" = noble ]; then

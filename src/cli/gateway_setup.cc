@@ -64,10 +64,9 @@ int load_gw_conf(const Config& c, GwConf& g) {
     return fail(kExitConfig, c.path + ": [gateway] must be a table");
   if (auto* gt = t["gateway"].as_table()) {
     // A misspelt key (`answer_wait = 0`) would otherwise leave its setting at the default unseen.
-    static constexpr const char* kKeys[] = {"mode",     "policy",      "audit",         "bundle",
-                                            "admin_key", "server_identity", "pins",   "max_message",
-                                            "shutdown_timeout_ms", "trust_on_first_use", "answer_wait_ms",
-                                            "algorithms"};
+    static constexpr const char* kKeys[] = {
+        "mode", "policy", "audit", "bundle", "admin_key", "server_identity", "pins", "max_message",
+        "shutdown_timeout_ms", "trust_on_first_use", "answer_wait_ms", "algorithms"};
     for (auto&& [k, v] : *gt) {
       (void)v;
       if (std::find(std::begin(kKeys), std::end(kKeys), k.str()) == std::end(kKeys))

@@ -231,10 +231,7 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
   // gateway::Filter::due: answers the filter held back whose wait has ended go out, and the
   // timer is set for the next one (after every message, since a message may hold or release one).
   void check_due() {
-    std::int64_t next = -1;
-    const std::size_t queued = to_client_.size() + to_server_.size();
-    guarded([&] { next = f_.due(emit_); });
-    if (to_client_.size() + to_server_.size() != queued) pump();
+    const std::int64_t next = run_due();
     if (next < 0 || gone_) {
       due_timer_.cancel();
       return;
@@ -313,15 +310,16 @@ sig_(ioc_, SIGINT, SIGTERM, SIGHUP),
     client_->close();
   }
 
-  // True while the filter holds a request for a verified answer (its due() names a time);
-  // answers whose wait ended go out on the way.
-  bool filter_waits() {
+  // Filter::due, with what it emitted moved on: milliseconds until it is next due, -1 for never.
+  std::int64_t run_due() {
     std::int64_t next = -1;
     const std::size_t queued = to_client_.size() + to_server_.size();
     guarded([&] { next = f_.due(emit_); });
     if (to_client_.size() + to_server_.size() != queued) pump();
-    return next >= 0;
+    return next;
   }
+  // True while the filter holds a request for a verified answer.
+  bool filter_waits() { return run_due() >= 0; }
 
   void wait_drain() {
     if ((client_->in_flight() == 0 && !filter_waits()) || std::chrono::steady_clock::now() >= drain_deadline_) {

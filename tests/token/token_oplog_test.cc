@@ -233,6 +233,15 @@ class TokenOplog : public TokenTest {
     return total;
   }
 
+  // The first object matching q, or CK_INVALID_HANDLE (no gtest assertions: usable in a child).
+  CK_OBJECT_HANDLE find_first(CK_SESSION_HANDLE s, CK_ATTRIBUTE q) {
+    CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
+    CK_ULONG n = 0;
+    if (f_->C_FindObjectsInit(s, &q, 1) != CKR_OK) return CK_INVALID_HANDLE;
+    const bool ok = f_->C_FindObjects(s, &k, 1, &n) == CKR_OK;
+    return f_->C_FindObjectsFinal(s) == CKR_OK && ok && n == 1 ? k : CK_INVALID_HANDLE;
+  }
+
   // A key pair of session objects (so that only the log's writes can fail, not the database's).
   CK_RV session_key_pair(CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mech, CK_ULONG set, CK_OBJECT_HANDLE& pub,
                          CK_OBJECT_HANDLE& priv) {
@@ -304,6 +313,8 @@ class TokenOplog : public TokenTest {
   void killed_signers_leave_a_verifiable_log(const char* mode, int rounds) {
     reinitialise_with(std::string("keyops_log = ") + mode);
     (void)mldsa(ready_session(), "k-killed");
+    CK_BYTE label[] = {'k', '-', 'k', 'i', 'l', 'l', 'e', 'd'};
+    const CK_ATTRIBUTE killed_key{CKA_LABEL, label, sizeof label};
     ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));  // each child's module state is its own
     std::set<std::string> acked, possible;  // digests: received by a child; signed or about to be
     std::mt19937 rng(std::random_device{}());
@@ -318,12 +329,8 @@ class TokenOplog : public TokenTest {
         CK_SESSION_HANDLE s = 0;
         check(f_->C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s) == CKR_OK, 11);
         check(f_->C_Login(s, CKU_USER, pin(kUserPin), len(kUserPin)) == CKR_OK, 12);
-        CK_BYTE label[] = {'k', '-', 'k', 'i', 'l', 'l', 'e', 'd'};
-        CK_ATTRIBUTE q{CKA_LABEL, label, sizeof label};
-        CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
-        CK_ULONG n = 0;
-        check(f_->C_FindObjectsInit(s, &q, 1) == CKR_OK && f_->C_FindObjects(s, &k, 1, &n) == CKR_OK && n == 1, 13);
-        check(f_->C_FindObjectsFinal(s) == CKR_OK, 13);
+        const CK_OBJECT_HANDLE k = find_first(s, killed_key);
+        check(k != CK_INVALID_HANDLE, 13);
         for (int i = 0;; ++i) {
           const std::string m = message(r, i);
           check(sign_rv(s, k, bytes(m.c_str())) == CKR_OK, 14);
@@ -381,14 +388,8 @@ class TokenOplog : public TokenTest {
     // The next run appends after the killed ones and its checkpoint covers everything.
     CK_SESSION_HANDLE s = open();
     ASSERT_RV(CKR_OK, f_->C_Login(s, CKU_USER, pin(kUserPin), len(kUserPin)));
-    CK_BYTE label[] = {'k', '-', 'k', 'i', 'l', 'l', 'e', 'd'};
-    CK_ATTRIBUTE q{CKA_LABEL, label, sizeof label};
-    CK_OBJECT_HANDLE k = CK_INVALID_HANDLE;
-    CK_ULONG n = 0;
-    ASSERT_RV(CKR_OK, f_->C_FindObjectsInit(s, &q, 1));
-    ASSERT_RV(CKR_OK, f_->C_FindObjects(s, &k, 1, &n));
-    ASSERT_RV(CKR_OK, f_->C_FindObjectsFinal(s));
-    ASSERT_EQ(n, 1u);
+    const CK_OBJECT_HANDLE k = find_first(s, killed_key);
+    ASSERT_NE(k, CK_INVALID_HANDLE);
     ASSERT_RV(CKR_OK, sign_rv(s, k, bytes("after the kills")));
     const std::size_t before = rep.entries;
     ASSERT_RV(CKR_OK, f_->C_Finalize(nullptr));
@@ -740,10 +741,8 @@ TEST_F(TokenOplog, RelaxedLogFailureRefusesLaterOperations) {
     // Handles are per initialisation: find the key again.
     CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
     CK_ATTRIBUTE q{CKA_CLASS, &priv, sizeof priv};
-    CK_ULONG found = 0;
-    check(f_->C_FindObjectsInit(s2, &q, 1) == CKR_OK && f_->C_FindObjects(s2, &k, 1, &found) == CKR_OK &&
-              f_->C_FindObjectsFinal(s2) == CKR_OK && found == 1,
-          23);
+    k = find_first(s2, q);
+    check(k != CK_INVALID_HANDLE, 23);
     check(sign_rv(s2, k, bytes("re-initialised")) == CKR_OK, 21);
     check(f_->C_GetSessionInfo(s2, &info) == CKR_OK && info.ulDeviceError == 0, 27);
     check(f_->C_Finalize(nullptr) == CKR_OK, 22);
